@@ -1,0 +1,1 @@
+"""Replay sources and converters, the backtest driver, reports and plots."""

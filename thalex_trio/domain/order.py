@@ -1,0 +1,294 @@
+"""Our view of one order, and the state machine that keeps it to transitions the exchange can
+produce.
+
+Two sources change an order: our own requests (insert, amend, cancel, each in flight until its RPC
+result) and the exchange's order updates (RPC results and `session.orders` notifications, which
+may arrive in either order). The exchange is authoritative on status and fills; we add the
+in-flight states. Fills are deduplicated by trade id, so the same fill seen in an RPC result and
+in a notification counts once, and `filled_lots` always equals the sum of the fills applied.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from attrs import evolve, field, frozen
+
+from thalex_trio.domain.enums import (
+    ChangeReason,
+    DeleteReason,
+    OrderStatus,
+    Side,
+    TimeInForce,
+)
+from thalex_trio.domain.fill import Fill
+from thalex_trio.domain.ids import ClientOrderId, ExchangeOrderId, TradeId
+
+
+class OrderState(enum.Enum):
+    """Where an order is in its life, from our side of the wire."""
+
+    PENDING_INSERT = "pending_insert"
+    OPEN = "open"
+    PENDING_AMEND = "pending_amend"
+    PENDING_CANCEL = "pending_cancel"
+    TERMINAL = "terminal"
+
+    @property
+    def in_flight(self) -> bool:
+        """True while one of our requests on this order has no result yet."""
+        return self in (
+            OrderState.PENDING_INSERT,
+            OrderState.PENDING_AMEND,
+            OrderState.PENDING_CANCEL,
+        )
+
+
+class IllegalTransition(ValueError):
+    """A request or update that no exchange sequence could produce for this order."""
+
+
+_FINAL = (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.CANCELLED_PARTIALLY_FILLED)
+
+
+@frozen
+class OrderUpdate:
+    """One exchange report on an order, in domain units, validated for internal consistency.
+
+    `filled_lots` is the exchange's cumulative filled amount; `fills` are the fills new in this
+    report (all of them for a `existing` snapshot).
+    """
+
+    client_order_id: ClientOrderId
+    exchange_order_id: ExchangeOrderId
+    status: OrderStatus
+    change_reason: ChangeReason
+    price_ticks: int | None
+    amount_lots: int
+    filled_lots: int
+    fills: tuple[Fill, ...] = ()
+    delete_reason: DeleteReason | None = None
+
+    def __attrs_post_init__(self) -> None:
+        filled, amount, status = self.filled_lots, self.amount_lots, self.status
+        consistent = {
+            OrderStatus.OPEN: filled == 0,
+            OrderStatus.PARTIALLY_FILLED: 0 < filled < amount,
+            OrderStatus.FILLED: filled == amount > 0,
+            OrderStatus.CANCELLED: filled == 0,
+            OrderStatus.CANCELLED_PARTIALLY_FILLED: filled > 0,
+        }[status]
+        if not consistent or filled < 0 or amount < 0:
+            raise IllegalTransition(
+                f"order {self.client_order_id}: status {status.value} with filled {filled} "
+                f"of amount {amount} is not a state the exchange reports"
+            )
+        if sum(f.amount_lots for f in self.fills) > filled:
+            raise IllegalTransition(
+                f"order {self.client_order_id}: fills exceed the filled amount {filled}"
+            )
+
+
+@frozen
+class Order:
+    """Our view of one order.
+
+    `reported_filled_lots` is the highest cumulative fill the exchange reported; when it exceeds
+    `filled_lots` a fill was reported without its details (a dropped notification), which the
+    runtime treats as a reconciliation problem rather than inventing the fill.
+    """
+
+    client_order_id: ClientOrderId
+    instrument_name: str
+    side: Side
+    price_ticks: int
+    amount_lots: int
+    state: OrderState
+    placed_ns: int
+    status: OrderStatus | None = None
+    filled_lots: int = 0
+    reported_filled_lots: int = 0
+    exchange_order_id: ExchangeOrderId | None = None
+    delete_reason: DeleteReason | None = None
+    pending_price_ticks: int | None = None
+    pending_amount_lots: int | None = None
+    post_only: bool = True
+    reduce_only: bool = False
+    time_in_force: TimeInForce = TimeInForce.GTC
+    rejected_code: int | None = None
+    fill_ids: frozenset[TradeId] = field(factory=frozenset)
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def new_insert(
+        cls,
+        client_order_id: ClientOrderId,
+        instrument_name: str,
+        side: Side,
+        price_ticks: int,
+        amount_lots: int,
+        placed_ns: int,
+        *,
+        post_only: bool = True,
+        reduce_only: bool = False,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+    ) -> Order:
+        """An order whose insert request has just been sent."""
+        if amount_lots <= 0:
+            raise IllegalTransition(f"order {client_order_id}: amount must be > 0 lots")
+        return cls(
+            client_order_id=client_order_id,
+            instrument_name=instrument_name,
+            side=side,
+            price_ticks=price_ticks,
+            amount_lots=amount_lots,
+            state=OrderState.PENDING_INSERT,
+            placed_ns=placed_ns,
+            post_only=post_only,
+            reduce_only=reduce_only,
+            time_in_force=time_in_force,
+        )
+
+    # -- derived -----------------------------------------------------------------------------
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the order can no longer trade or be changed."""
+        return self.state is OrderState.TERMINAL
+
+    @property
+    def remaining_lots(self) -> int:
+        """Lots that can still trade (zero once terminal)."""
+        if self.is_terminal:
+            return 0
+        return max(self.amount_lots - max(self.filled_lots, self.reported_filled_lots), 0)
+
+    @property
+    def worst_case_remaining_lots(self) -> int:
+        """Remaining lots if an in-flight amend to a larger size succeeds (exposure checks)."""
+        remaining = self.remaining_lots
+        if self.state is OrderState.PENDING_AMEND and self.pending_amount_lots is not None:
+            filled = max(self.filled_lots, self.reported_filled_lots)
+            remaining = max(remaining, self.pending_amount_lots - filled)
+        return remaining
+
+    @property
+    def unaccounted_fill_lots(self) -> int:
+        """Lots the exchange says filled that we hold no fill record for."""
+        return self.reported_filled_lots - self.filled_lots
+
+    # -- our requests ------------------------------------------------------------------------
+
+    def request_amend(self, price_ticks: int, amount_lots: int, now_ns: int) -> Order:
+        """We sent `private/amend`; only an acknowledged, idle order may be amended."""
+        if self.state is not OrderState.OPEN:
+            raise IllegalTransition(f"order {self.client_order_id}: amend in {self.state.value}")
+        if amount_lots <= 0:
+            raise IllegalTransition(f"order {self.client_order_id}: amend to {amount_lots} lots")
+        return evolve(
+            self,
+            state=OrderState.PENDING_AMEND,
+            pending_price_ticks=price_ticks,
+            pending_amount_lots=amount_lots,
+            placed_ns=now_ns,
+        )
+
+    def request_cancel(self) -> Order:
+        """We sent `private/cancel` (allowed while the insert or an amend is still in flight)."""
+        if self.state in (OrderState.PENDING_CANCEL, OrderState.TERMINAL):
+            raise IllegalTransition(f"order {self.client_order_id}: cancel in {self.state.value}")
+        return evolve(self, state=OrderState.PENDING_CANCEL)
+
+    def reject(self, code: int) -> Order:
+        """Our in-flight request failed with exchange error `code`.
+
+        A failed insert means the order never existed. A failed amend leaves the order as it was.
+        A failed cancel leaves it open, except with code 1 (order not found): it already
+        filled or was cancelled, and its final update is on its way.
+        """
+        match self.state:
+            case OrderState.PENDING_INSERT:
+                return evolve(self, state=OrderState.TERMINAL, rejected_code=code)
+            case OrderState.PENDING_AMEND | OrderState.PENDING_CANCEL:
+                gone = code == ORDER_NOT_FOUND
+                return evolve(
+                    self,
+                    state=OrderState.TERMINAL if gone else OrderState.OPEN,
+                    pending_price_ticks=None,
+                    pending_amount_lots=None,
+                    rejected_code=code,
+                )
+            case OrderState.OPEN | OrderState.TERMINAL:
+                raise IllegalTransition(
+                    f"order {self.client_order_id}: reject with nothing in flight"
+                )
+
+    # -- exchange reports --------------------------------------------------------------------
+
+    def apply(self, update: OrderUpdate) -> tuple[Order, tuple[Fill, ...]]:
+        """This order after an exchange update, and the fills in it that are new to us.
+
+        Updates are accepted in any arrival order: a report older than what we know (lower
+        cumulative fill, or an active status after a final one) contributes only its unseen
+        fills.
+        """
+        if update.client_order_id != self.client_order_id:
+            raise IllegalTransition(
+                f"update for {update.client_order_id} applied to {self.client_order_id}"
+            )
+        new_fills = tuple(f for f in update.fills if f.trade_id not in self.fill_ids)
+        filled = self.filled_lots + sum(f.amount_lots for f in new_fills)
+        base = evolve(
+            self,
+            filled_lots=filled,
+            reported_filled_lots=max(self.reported_filled_lots, update.filled_lots, filled),
+            fill_ids=self.fill_ids | {f.trade_id for f in new_fills},
+            exchange_order_id=self.exchange_order_id or update.exchange_order_id,
+        )
+        stale = update.filled_lots < self.reported_filled_lots or (
+            self.status in _FINAL and update.status not in _FINAL
+        )
+        if stale:
+            return base, new_fills
+        if update.status in _FINAL:
+            return (
+                evolve(
+                    base,
+                    state=OrderState.TERMINAL,
+                    status=update.status,
+                    delete_reason=update.delete_reason,
+                    amount_lots=update.amount_lots,
+                    price_ticks=self.price_ticks
+                    if update.price_ticks is None
+                    else update.price_ticks,
+                    pending_price_ticks=None,
+                    pending_amount_lots=None,
+                ),
+                new_fills,
+            )
+        if self.state is OrderState.TERMINAL:
+            # Active report after we learnt the order is gone (code 1): keep it gone.
+            return evolve(base, status=update.status), new_fills
+        state = self.state
+        pending_price, pending_amount = self.pending_price_ticks, self.pending_amount_lots
+        if state is OrderState.PENDING_INSERT:
+            state = OrderState.OPEN
+        elif state is OrderState.PENDING_AMEND and update.change_reason is ChangeReason.AMEND:
+            state, pending_price, pending_amount = OrderState.OPEN, None, None
+        return (
+            evolve(
+                base,
+                state=state,
+                status=update.status,
+                amount_lots=update.amount_lots,
+                price_ticks=self.price_ticks if update.price_ticks is None else update.price_ticks,
+                pending_price_ticks=pending_price,
+                pending_amount_lots=pending_amount,
+            ),
+            new_fills,
+        )
+
+
+ORDER_NOT_FOUND = 1
+"""Thalex error code for an amend or cancel of an order that is filled, cancelled or unknown."""

@@ -1,0 +1,1 @@
+"""Exposure, limits and health to a verdict and a trading state (pure)."""

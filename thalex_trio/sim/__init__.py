@@ -1,0 +1,1 @@
+"""The matching engine (pure, sans-IO), market sources, and the Thalex-protocol server shell."""

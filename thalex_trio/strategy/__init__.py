@@ -1,0 +1,1 @@
+"""Market state and position to a desired quote ladder (pure; calls the kernels)."""
