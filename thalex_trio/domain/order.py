@@ -11,6 +11,7 @@ in a notification counts once, and `filled_lots` always equals the sum of the fi
 from __future__ import annotations
 
 import enum
+from typing import assert_never
 
 from attrs import evolve, field, frozen
 
@@ -42,6 +43,14 @@ class OrderState(enum.Enum):
             OrderState.PENDING_AMEND,
             OrderState.PENDING_CANCEL,
         )
+
+
+class RequestKind(enum.Enum):
+    """Which of our requests an RPC result answers."""
+
+    INSERT = "insert"
+    AMEND = "amend"
+    CANCEL = "cancel"
 
 
 class IllegalTransition(ValueError):
@@ -200,39 +209,71 @@ class Order:
             raise IllegalTransition(f"order {self.client_order_id}: cancel in {self.state.value}")
         return evolve(self, state=OrderState.PENDING_CANCEL)
 
-    def reject(self, code: int) -> Order:
-        """Our in-flight request failed with exchange error `code`.
+    def reject(self, request: RequestKind, code: int) -> Order:
+        """Our in-flight `request` on this order failed with exchange error `code`.
 
-        A failed insert means the order never existed. A failed amend leaves the order as it was.
-        A failed cancel leaves it open, except with code 1 (order not found): it already
-        filled or was cancelled, and its final update is on its way.
+        A failed insert means the order never existed, even if a cancel was sent after it. A
+        failed amend or cancel leaves the order as it was, except with code 1 (order not found):
+        it already filled or was cancelled, and its final update is on its way. A rejection that
+        arrives after the order is terminal changes nothing.
         """
-        match self.state:
-            case OrderState.PENDING_INSERT:
-                return evolve(self, state=OrderState.TERMINAL, rejected_code=code)
-            case OrderState.PENDING_AMEND | OrderState.PENDING_CANCEL:
-                gone = code == ORDER_NOT_FOUND
+        if self.is_terminal:
+            return self
+        match request:
+            case RequestKind.INSERT:
                 return evolve(
                     self,
-                    state=OrderState.TERMINAL if gone else OrderState.OPEN,
+                    state=OrderState.TERMINAL,
+                    rejected_code=code,
+                    pending_price_ticks=None,
+                    pending_amount_lots=None,
+                )
+            case RequestKind.AMEND | RequestKind.CANCEL:
+                if code == ORDER_NOT_FOUND:
+                    state = OrderState.TERMINAL
+                elif request is RequestKind.AMEND and self.state is OrderState.PENDING_CANCEL:
+                    state = OrderState.PENDING_CANCEL  # the cancel sent after it is still pending
+                else:
+                    state = OrderState.OPEN
+                return evolve(
+                    self,
+                    state=state,
                     pending_price_ticks=None,
                     pending_amount_lots=None,
                     rejected_code=code,
                 )
-            case OrderState.OPEN | OrderState.TERMINAL:
-                raise IllegalTransition(
-                    f"order {self.client_order_id}: reject with nothing in flight"
-                )
+            case _:
+                assert_never(request)
 
     # -- exchange reports --------------------------------------------------------------------
 
     def apply(self, update: OrderUpdate) -> tuple[Order, tuple[Fill, ...]]:
-        """This order after an exchange update, and the fills in it that are new to us.
+        """This order after an order-channel notification, and the fills in it new to us.
 
-        Updates are accepted in any arrival order: a report older than what we know (lower
-        cumulative fill, or an active status after a final one) contributes only its unseen
-        fills.
+        Notifications of one order arrive in the exchange's order, so each is the newest
+        report of its event. One older than what an RPC result already told us (lower
+        cumulative fill, or an active status after a final one) contributes only unseen fills.
         """
+        return self._merge(update, authoritative=True)
+
+    def apply_result(
+        self, request: RequestKind, update: OrderUpdate
+    ) -> tuple[Order, tuple[Fill, ...]]:
+        """This order after the successful RPC result of our `request`, and its new fills.
+
+        A result may arrive after newer notifications. It is the newest word on the order only
+        while that request is still pending here (its notification has not arrived yet);
+        otherwise it contributes its unseen fills and, if final, the final status.
+        """
+        pending = {
+            RequestKind.INSERT: OrderState.PENDING_INSERT,
+            RequestKind.AMEND: OrderState.PENDING_AMEND,
+            RequestKind.CANCEL: OrderState.PENDING_CANCEL,
+        }[request]
+        authoritative = self.state is pending or update.status in _FINAL
+        return self._merge(update, authoritative=authoritative)
+
+    def _merge(self, update: OrderUpdate, *, authoritative: bool) -> tuple[Order, tuple[Fill, ...]]:
         if update.client_order_id != self.client_order_id:
             raise IllegalTransition(
                 f"update for {update.client_order_id} applied to {self.client_order_id}"
@@ -249,8 +290,9 @@ class Order:
         stale = update.filled_lots < self.reported_filled_lots or (
             self.status in _FINAL and update.status not in _FINAL
         )
-        if stale:
+        if stale or not authoritative:
             return base, new_fills
+        price_ticks = self.price_ticks if update.price_ticks is None else update.price_ticks
         if update.status in _FINAL:
             return (
                 evolve(
@@ -259,9 +301,7 @@ class Order:
                     status=update.status,
                     delete_reason=update.delete_reason,
                     amount_lots=update.amount_lots,
-                    price_ticks=self.price_ticks
-                    if update.price_ticks is None
-                    else update.price_ticks,
+                    price_ticks=price_ticks,
                     pending_price_ticks=None,
                     pending_amount_lots=None,
                 ),
@@ -282,7 +322,7 @@ class Order:
                 state=state,
                 status=update.status,
                 amount_lots=update.amount_lots,
-                price_ticks=self.price_ticks if update.price_ticks is None else update.price_ticks,
+                price_ticks=price_ticks,
                 pending_price_ticks=pending_price,
                 pending_amount_lots=pending_amount,
             ),
