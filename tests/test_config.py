@@ -1,0 +1,126 @@
+"""Configuration: every shipped file loads; bad input is refused with its path and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from thalex_trio.config import ConfigError, NetworkName, load_config, parse_config
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+
+
+@pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_config_file_loads(path: Path) -> None:
+    loaded = load_config(path, environ={})
+    assert loaded.source == str(path)
+    assert loaded.config.instrument.name
+
+
+def test_shipped_files_cover_shadow_testnet_and_sim() -> None:
+    networks = {load_config(p, {}).config.network.network for p in CONFIG_DIR.glob("*.toml")}
+    assert {NetworkName.PROD, NetworkName.TEST, NetworkName.SIM} <= networks
+
+
+BAD = [
+    (
+        {"network": {"cancel_on_disconnect_s": 0}},
+        "network.cancel_on_disconnect_s: must be between 1 and 60, got 0",
+    ),
+    ({"network": {"network": "mainnet"}}, "network.network:"),
+    (
+        {"network": {"heartbeat_interval_s": -1}},
+        "network.heartbeat_interval_s: must be > 0, got -1",
+    ),
+    (
+        {"network": {"heartbeat_interval_s": 7.0}},
+        "heartbeat_interval_s: must be below cancel_on_disconnect_s",
+    ),
+    (
+        {"persistence": {"batch_rows": "many"}},
+        "persistence.batch_rows: expected an integer, got 'many'",
+    ),
+    ({"persistence": {"enabled": "yes"}}, "persistence.enabled: expected a boolean, got 'yes'"),
+    ({"persistence": {"batch_rows": 1.5}}, "persistence.batch_rows: expected an integer, got 1.5"),
+    ({"logging": {"level": "LOUD"}}, "logging.level: must be one of"),
+    ({"strategi": {"gamma": 0.1}}, "unknown key(s) strategi"),
+    ({"network": {"netwrok": "sim"}}, "network: unknown key(s) netwrok"),
+    (
+        {"persistence": {"dsn": "postgresql://u:p@h/db"}},
+        "persistence.dsn: secrets come only from the environment",
+    ),
+    (
+        {"network": {"private_key": "-----BEGIN"}},
+        "network.private_key: secrets come only from the environment",
+    ),
+    ({"instrument": "BTC"}, "instrument: expected a table"),
+]
+
+
+@pytest.mark.parametrize(("table", "message"), BAD, ids=[m.split(":")[0] for _, m in BAD])
+def test_bad_input_is_refused_with_path_and_reason(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(table, environ={})
+    assert any(message in e for e in err.value.errors), err.value.errors
+
+
+def test_every_error_is_listed_not_just_the_first() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(
+            {"network": {"cancel_on_disconnect_s": 0}, "persistence": {"batch_rows": -5}},
+            environ={},
+        )
+    joined = "\n".join(err.value.errors)
+    assert "network.cancel_on_disconnect_s" in joined
+    assert "persistence.batch_rows: must be > 0, got -5" in joined
+
+
+def test_environment_overrides_any_field_with_typed_values() -> None:
+    loaded = parse_config(
+        {"network": {"network": "test"}},
+        environ={
+            "THALEX_TRIO_NETWORK__NETWORK": "sim",
+            "THALEX_TRIO_PERSISTENCE__BATCH_ROWS": "250",
+            "THALEX_TRIO_LOGGING__JSON": "true",
+            "THALEX_TRIO_INSTRUMENT__NAME": "ETH-PERPETUAL",
+            "UNRELATED": "x",
+        },
+    )
+    assert loaded.config.network.network is NetworkName.SIM
+    assert loaded.config.persistence.batch_rows == 250
+    assert loaded.config.logging.json is True
+    assert loaded.config.instrument.name == "ETH-PERPETUAL"
+
+
+def test_a_bad_override_is_reported_like_a_bad_file() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config({}, environ={"THALEX_TRIO_PERSISTENCE__BATCH_ROWS": "0"})
+    assert "persistence.batch_rows: must be > 0, got 0" in err.value.errors
+
+
+def test_secrets_come_from_the_environment_and_never_show_in_repr() -> None:
+    pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----"
+    loaded = parse_config(
+        {},
+        environ={
+            "THALEX_TRIO_KEY_ID": "K123",
+            "THALEX_TRIO_PRIVATE_KEY": pem,
+            "THALEX_TRIO_DSN": "postgresql://trader:hunter2@db/thalex",
+        },
+    )
+    assert loaded.secrets.private_key == pem
+    assert loaded.secrets.dsn is not None
+    text = repr(loaded)
+    assert "hunter2" not in text
+    assert "MIIEvQ" not in text
+    assert "K123" not in text
+
+
+def test_missing_and_malformed_files_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "absent.toml", {})
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[network\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken, {})
