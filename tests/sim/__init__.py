@@ -1,0 +1,1 @@
+"""Tests of the matching engine and the market sources."""

@@ -1,0 +1,322 @@
+"""The numba kernel: advance one instrument's L2 book and our resting orders over a slice of
+market events, writing our fills to preallocated arrays.
+
+The book is dense: `bid_lots[i]` and `ask_lots[i]` hold the displayed size at price
+`base + i` ticks, over a window of fixed width around the touch (`BookState` recentres it).
+Levels outside the window are counted and ignored: they are far from the touch, where neither
+queue positions nor crossings happen. Dense arrays make a level update O(1) and finding the next
+best level after the best empties a short scan, since books are dense near the touch.
+
+Our resting orders live in parallel slot arrays (`o_side` 0 marks a free slot). The kernel
+stops right after any event that filled one of our orders, so the Python layer applies
+market-maker protection and reduce-only recapping after every aggressor, as the exchange does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+from thalex_trio.sim.events import (
+    DEPTH_CLEAR_EVENT,
+    DEPTH_EVENT,
+    DEPTH_SNAPSHOT_EVENT,
+    END_OF_MESSAGE_FLAG,
+    FUNDING_RATE_EVENT,
+    INDEX_EVENT,
+    MARK_EVENT,
+    TRADE_EVENT,
+    Events,
+)
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+
+# Indices into the int64 state vector `st`.
+ST_BASE = 0  # price in ticks of index 0
+ST_BEST_BID = 1  # index of the best bid, -1 when the side is empty
+ST_BEST_ASK = 2  # index of the best ask, window width when the side is empty
+ST_CROSSED = 3  # messages after which the displayed book was crossed
+ST_OUT_OF_WINDOW = 4  # level updates outside the window (ignored)
+ST_N_FILLS = 5  # fills written to the output arrays
+ST_N_SLOTS = 6  # high-water mark of order slots in use
+ST_MAX_BID = 7  # our highest resting bid in ticks (a very low number when none)
+ST_MIN_BID = 8
+ST_MIN_ASK = 9  # our lowest resting ask (a very high number when none)
+ST_MAX_ASK = 10
+ST_EVENTS = 11  # events processed in total
+ST_SIZE = 12
+
+# Indices into the float64 reference vector `fst` (NaN until the first such event).
+FST_MARK = 0
+FST_INDEX = 1
+FST_FUNDING_RATE = 2
+FST_SIZE = 3
+
+NO_BID = -(2**62)
+NO_ASK = 2**62
+
+CONSERVATIVE = 0
+POWER_PROB = 1
+
+
+@njit(cache=True)
+def _set_bid(bid_lots: I64, st: I64, i: int, lots: int) -> None:
+    bid_lots[i] = lots
+    best = st[ST_BEST_BID]
+    if lots > 0:
+        if i > best:
+            st[ST_BEST_BID] = i
+    elif i == best:
+        j = i - 1
+        while j >= 0 and bid_lots[j] == 0:
+            j -= 1
+        st[ST_BEST_BID] = j
+
+
+@njit(cache=True)
+def _set_ask(ask_lots: I64, st: I64, i: int, lots: int) -> None:
+    ask_lots[i] = lots
+    best = st[ST_BEST_ASK]
+    if lots > 0:
+        if i < best:
+            st[ST_BEST_ASK] = i
+    elif i == best:
+        n = ask_lots.shape[0]
+        j = i + 1
+        while j < n and ask_lots[j] == 0:
+            j += 1
+        st[ST_BEST_ASK] = j
+
+
+@njit(cache=True)
+def _queue_after_depth(
+    front: float, cum_trade: float, prev: int, new: int, model: int, power_n: float
+) -> float:
+    """Lots ahead of our order after the displayed size at its level went from prev to new."""
+    if model == CONSERVATIVE:
+        return min(front, float(new))
+    # MODELS.md §6: a decrease not explained by trades is split between the queue ahead and
+    # behind us with p = f(back) / (f(back) + f(front)), f(x) = x^n.
+    chg = prev - new - cum_trade
+    if chg <= 0.0:
+        return min(front, float(new))
+    back = max(prev - front, 0.0)
+    f_back = back**power_n
+    f_front = front**power_n
+    total = f_back + f_front
+    p = f_back / total if total > 0.0 else 1.0
+    est = front - (1.0 - p) * chg + min(back - chg, 0.0)
+    return max(min(est, float(new)), 0.0)
+
+
+@njit(cache=True)
+def _record_fill(
+    slot: int,
+    ts: int,
+    price: int,
+    lots: int,
+    o_rem: I64,
+    st: I64,
+    f_slot: I64,
+    f_ts: I64,
+    f_price: I64,
+    f_lots: I64,
+) -> None:
+    k = st[ST_N_FILLS]
+    f_slot[k] = slot
+    f_ts[k] = ts
+    f_price[k] = price
+    f_lots[k] = lots
+    st[ST_N_FILLS] = k + 1
+    o_rem[slot] -= lots
+
+
+@njit(cache=True)
+def run_events(
+    ev: Events,
+    start: int,
+    stop_ts_ns: int,
+    bid_lots: I64,
+    ask_lots: I64,
+    st: I64,
+    fst: F64,
+    o_side: I64,
+    o_price: I64,
+    o_rem: I64,
+    o_front: F64,
+    o_cum: F64,
+    model: int,
+    power_n: float,
+    f_slot: I64,
+    f_ts: I64,
+    f_price: I64,
+    f_lots: I64,
+) -> int:
+    """Apply events from `start` while `exch_ts_ns <= stop_ts_ns`; return the next index.
+
+    Stops early right after an event that filled one of our orders. Fills are maker fills at
+    our order's price: by a trade through our price (all of the remaining), by a trade at our
+    price beyond the queue ahead (partial), or by the opposite side of the book moving to or
+    through our price (all of the remaining: the crossing order was larger than us, since a
+    rest of it is displayed).
+    """
+    n_ev = ev.shape[0]
+    width = bid_lots.shape[0]
+    n_slots = st[ST_N_SLOTS]
+    j = start
+    while j < n_ev:
+        e = ev[j]
+        ts = e.exch_ts_ns
+        if ts > stop_ts_ns:
+            return j
+        fills_before = st[ST_N_FILLS]
+        kind = e.kind
+        if kind in (DEPTH_EVENT, DEPTH_SNAPSHOT_EVENT):
+            price = e.price_ticks
+            lots = e.amount_lots
+            i = price - st[ST_BASE]
+            if i < 0 or i >= width:
+                st[ST_OUT_OF_WINDOW] += 1
+            elif e.side > 0:
+                prev = bid_lots[i]
+                _set_bid(bid_lots, st, i, lots)
+                if st[ST_MIN_BID] <= price <= st[ST_MAX_BID]:
+                    for s in range(n_slots):
+                        if o_side[s] == 1 and o_price[s] == price and o_rem[s] > 0:
+                            o_front[s] = _queue_after_depth(
+                                o_front[s], o_cum[s], prev, lots, model, power_n
+                            )
+                            o_cum[s] = 0.0
+                if lots > 0 and price >= st[ST_MIN_ASK]:
+                    for s in range(n_slots):
+                        if o_side[s] == -1 and o_price[s] <= price and o_rem[s] > 0:
+                            _record_fill(
+                                s,
+                                ts,
+                                o_price[s],
+                                o_rem[s],
+                                o_rem,
+                                st,
+                                f_slot,
+                                f_ts,
+                                f_price,
+                                f_lots,
+                            )
+            else:
+                prev = ask_lots[i]
+                _set_ask(ask_lots, st, i, lots)
+                if st[ST_MIN_ASK] <= price <= st[ST_MAX_ASK]:
+                    for s in range(n_slots):
+                        if o_side[s] == -1 and o_price[s] == price and o_rem[s] > 0:
+                            o_front[s] = _queue_after_depth(
+                                o_front[s], o_cum[s], prev, lots, model, power_n
+                            )
+                            o_cum[s] = 0.0
+                if lots > 0 and price <= st[ST_MAX_BID]:
+                    for s in range(n_slots):
+                        if o_side[s] == 1 and o_price[s] >= price and o_rem[s] > 0:
+                            _record_fill(
+                                s,
+                                ts,
+                                o_price[s],
+                                o_rem[s],
+                                o_rem,
+                                st,
+                                f_slot,
+                                f_ts,
+                                f_price,
+                                f_lots,
+                            )
+            if e.flags & END_OF_MESSAGE_FLAG:
+                bb = st[ST_BEST_BID]
+                ba = st[ST_BEST_ASK]
+                if bb >= 0 and ba < width and bb >= ba:
+                    st[ST_CROSSED] += 1
+        elif kind == TRADE_EVENT:
+            price = e.price_ticks
+            lots = e.amount_lots
+            # The aggressor's side decides which of our orders it can reach.
+            our = -1 if e.side > 0 else 1
+            reachable = price >= st[ST_MIN_ASK] if our == -1 else price <= st[ST_MAX_BID]
+            if reachable:
+                for s in range(n_slots):
+                    if o_side[s] != our or o_rem[s] <= 0:
+                        continue
+                    through = o_price[s] < price if our == -1 else o_price[s] > price
+                    if through:
+                        _record_fill(
+                            s, ts, o_price[s], o_rem[s], o_rem, st, f_slot, f_ts, f_price, f_lots
+                        )
+                    elif o_price[s] == price:
+                        front = o_front[s] - lots
+                        o_cum[s] += lots
+                        if front < 0.0:
+                            take = min(o_rem[s], int(np.floor(-front + 1e-9)))
+                            o_front[s] = 0.0
+                            if take > 0:
+                                _record_fill(
+                                    s, ts, price, take, o_rem, st, f_slot, f_ts, f_price, f_lots
+                                )
+                        else:
+                            o_front[s] = front
+        elif kind == DEPTH_CLEAR_EVENT:
+            if e.side >= 0:
+                bid_lots[:] = 0
+                st[ST_BEST_BID] = -1
+            if e.side <= 0:
+                ask_lots[:] = 0
+                st[ST_BEST_ASK] = width
+        elif kind == MARK_EVENT:
+            fst[FST_MARK] = e.value
+        elif kind == INDEX_EVENT:
+            fst[FST_INDEX] = e.value
+        elif kind == FUNDING_RATE_EVENT:
+            fst[FST_FUNDING_RATE] = e.value
+        j += 1
+        st[ST_EVENTS] += 1
+        if st[ST_N_FILLS] > fills_before:
+            return j
+    return j
+
+
+@njit(cache=True)
+def take_liquidity(
+    bid_lots: I64,
+    ask_lots: I64,
+    st: I64,
+    side: int,
+    limit_ticks: int,
+    max_lots: int,
+    out_price: I64,
+    out_lots: I64,
+) -> int:
+    """Our aggressive order of `side` takes displayed liquidity up to `limit_ticks`.
+
+    Writes (price, lots) per level taken, best first; returns the number of levels. The taken
+    size is removed from the displayed book until the next update of that level overwrites it,
+    so the same liquidity is not taken twice.
+    """
+    width = bid_lots.shape[0]
+    base = st[ST_BASE]
+    left = max_lots
+    n = 0
+    while left > 0 and n < out_price.shape[0]:
+        if side > 0:
+            i = st[ST_BEST_ASK]
+            if i >= width or base + i > limit_ticks:
+                break
+            take = min(left, ask_lots[i])
+            _set_ask(ask_lots, st, i, ask_lots[i] - take)
+        else:
+            i = st[ST_BEST_BID]
+            if i < 0 or base + i < limit_ticks:
+                break
+            take = min(left, bid_lots[i])
+            _set_bid(bid_lots, st, i, bid_lots[i] - take)
+        out_price[n] = base + i
+        out_lots[n] = take
+        left -= take
+        n += 1
+    return n
