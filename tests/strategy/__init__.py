@@ -1,0 +1,1 @@
+"""Tests of the strategy: params, fair value, ladder, estimators, signals, quoter."""

@@ -1,0 +1,134 @@
+"""Arrival intensity lambda(delta) = A exp(-k delta) fits (MODELS.md §4).
+
+Two fits, both in ticks and seconds (A in 1/s, k in 1/tick):
+- the depth-counting fit on market trades: per grid step, the farthest depth a trade reached
+  from the previous grid mid on one side (nan when no trade);
+- the maximum-likelihood fit on our own quotes and fills: per quoting segment, the depth, how
+  long it rested and how many fills it got.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from numba import njit
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+
+@njit(cache=True)
+def depth_count_intensity_fit(
+    reach_ticks: NDArray[np.float64],
+    steps: int,
+    step_s: float,
+    depths_ticks: NDArray[np.float64],
+    min_count: int,
+) -> tuple[float, float, int]:
+    """(A per s, k per tick, depths used) by least squares of ln lambda on depth.
+
+    For each candidate depth, the fraction f of the `steps` grid steps whose reach got to it
+    gives lambda = -ln(1 - f) / step_s: the exact Poisson inversion of P(at least one arrival),
+    which stays unbiased where counting steps / window would saturate at 1 / step_s. Depths
+    reached in fewer than `min_count` steps (too noisy in log space) or in every step (no
+    information) are skipped. Fewer than two
+    usable depths give (nan, nan, n).
+    """
+    points = 0
+    sum_x = 0.0
+    sum_y = 0.0
+    sum_xx = 0.0
+    sum_xy = 0.0
+    if steps <= 0:
+        return math.nan, math.nan, 0
+    for d in range(depths_ticks.shape[0]):
+        depth = depths_ticks[d]
+        count = 0
+        for i in range(reach_ticks.shape[0]):
+            if reach_ticks[i] >= depth:
+                count += 1
+        if count < max(min_count, 1) or count >= steps:
+            continue
+        rate = -math.log1p(-count / steps) / step_s
+        y = math.log(rate)
+        points += 1
+        sum_x += depth
+        sum_y += y
+        sum_xx += depth * depth
+        sum_xy += depth * y
+    if points < 2:
+        return math.nan, math.nan, points
+    denominator = points * sum_xx - sum_x * sum_x
+    if denominator <= 0.0:
+        return math.nan, math.nan, points
+    slope = (points * sum_xy - sum_x * sum_y) / denominator
+    intercept = (sum_y - slope * sum_x) / points
+    return math.exp(intercept), -slope, points
+
+
+@njit(cache=True)
+def _tilted_mean_depth(
+    depth_ticks: NDArray[np.float64],
+    duration_s: NDArray[np.float64],
+    count: int,
+    k_per_tick: float,
+    min_depth: float,
+) -> tuple[float, float]:
+    weight_sum = 0.0
+    weighted_depth = 0.0
+    for i in range(count):
+        weight = math.exp(-k_per_tick * (depth_ticks[i] - min_depth)) * duration_s[i]
+        weight_sum += weight
+        weighted_depth += weight * depth_ticks[i]
+    return weighted_depth / weight_sum, weight_sum
+
+
+@njit(cache=True)
+def own_fill_intensity_mle(
+    depth_ticks: NDArray[np.float64],
+    duration_s: NDArray[np.float64],
+    fills: NDArray[np.float64],
+    count: int,
+    k_min_per_tick: float,
+    k_max_per_tick: float,
+) -> tuple[float, float]:
+    """(A per s, k per tick) maximising sum n_i ln(A e^-k d_i dt_i) - A e^-k d_i dt_i.
+
+    For fixed k the optimum is A = sum n / sum e^-k d dt; the profile score in k is zero where
+    the fill-weighted mean depth equals the exposure-weighted mean depth under the tilt e^-k d,
+    which decreases in k, so bisection on [k_min, k_max] finds it (clamped to the bounds when
+    the root lies outside). No fills or no exposure give (nan, nan).
+    """
+    total_fills = 0.0
+    fill_depth = 0.0
+    exposure = 0.0
+    min_depth = math.inf
+    for i in range(count):
+        total_fills += fills[i]
+        fill_depth += fills[i] * depth_ticks[i]
+        exposure += duration_s[i]
+        min_depth = min(min_depth, depth_ticks[i])
+    if total_fills <= 0.0 or exposure <= 0.0:
+        return math.nan, math.nan
+    target = fill_depth / total_fills
+    low = k_min_per_tick
+    high = k_max_per_tick
+    mean_low, _ = _tilted_mean_depth(depth_ticks, duration_s, count, low, min_depth)
+    mean_high, _ = _tilted_mean_depth(depth_ticks, duration_s, count, high, min_depth)
+    if mean_low <= target:
+        k = low
+    elif mean_high >= target:
+        k = high
+    else:
+        for _ in range(100):
+            middle = 0.5 * (low + high)
+            mean_middle, _ = _tilted_mean_depth(depth_ticks, duration_s, count, middle, min_depth)
+            if mean_middle > target:
+                low = middle
+            else:
+                high = middle
+        k = 0.5 * (low + high)
+    _, weight_sum = _tilted_mean_depth(depth_ticks, duration_s, count, k, min_depth)
+    return total_fills / weight_sum * math.exp(k * min_depth), k

@@ -1,0 +1,1 @@
+"""Online estimators: volatility on a sampling grid, trade-arrival intensity, own-fill intensity."""
