@@ -124,3 +124,36 @@ def test_missing_and_malformed_files_are_config_errors(tmp_path: Path) -> None:
     broken.write_text("[network\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(broken, {})
+
+
+STRATEGY_BAD = [
+    ({"strategy": {"gamma_per_tick": -1}}, "strategy.gamma_per_tick: must be > 0, got -1"),
+    ({"strategy": {"model": "black_scholes"}}, "strategy.model:"),
+    ({"regimes": {"volatile": {"gamma_multiplier": 0}}}, "regimes.volatile.gamma_multiplier:"),
+    ({"engine": {"entry_latency": {"median_ns": -5}}}, "engine.entry_latency.median_ns:"),
+    ({"estimators": {"warmup_s": "soon"}}, "estimators.warmup_s: expected a number"),
+]
+
+
+@pytest.mark.parametrize(("table", "message"), STRATEGY_BAD, ids=[m for _, m in STRATEGY_BAD])
+def test_core_parameter_sections_report_paths(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(table, environ={})
+    assert any(e.startswith(message) for e in err.value.errors), err.value.errors
+
+
+def test_core_parameter_sections_structure_nested_values() -> None:
+    loaded = parse_config(
+        {
+            "strategy": {"model": "avellaneda_stoikov", "levels_per_side": 5},
+            "regimes": {"trending": {"skew_multiplier": 2.0}},
+            "engine": {"queue_model": "power_prob", "fees": {"maker_rate": -0.0002}},
+        },
+        environ={"THALEX_TRIO_STRATEGY__GAMMA_PER_TICK": "0.2"},
+    )
+    config = loaded.config
+    assert config.strategy.model.value == "avellaneda_stoikov"
+    assert config.strategy.levels_per_side == 5
+    assert config.strategy.gamma_per_tick == 0.2
+    assert config.regimes.trending.skew_multiplier == 2.0
+    assert config.engine.fees.maker_rate == -0.0002

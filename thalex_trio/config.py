@@ -22,6 +22,13 @@ from cattrs.errors import AttributeValidationNote, ClassValidationError
 from cattrs.gen import make_dict_structure_fn
 
 from thalex_trio.domain.validation import between, non_negative, one_of, positive
+from thalex_trio.sim.engine.params import EngineParams
+from thalex_trio.strategy.params import (
+    EstimatorParams,
+    RegimeParams,
+    SignalParams,
+    StrategyParams,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -76,7 +83,6 @@ class InstrumentConfig:
     underlying: str = "BTCUSD"
     product: str = "FBTCUSD"
     follow_options: bool = True
-    options_min_days: float = field(default=7.0, validator=non_negative)
 
 
 @frozen
@@ -103,12 +109,18 @@ class LoggingConfig:
 
 @frozen
 class AppConfig:
-    """The whole configuration of one run."""
+    """The whole configuration of one run: one section per owner of the parameters."""
 
-    instrument: InstrumentConfig = InstrumentConfig()
-    network: NetworkConfig = NetworkConfig()
-    persistence: PersistenceConfig = PersistenceConfig()
-    logging: LoggingConfig = LoggingConfig()
+    instrument: InstrumentConfig = field(factory=InstrumentConfig)
+    network: NetworkConfig = field(factory=NetworkConfig)
+    strategy: StrategyParams = field(factory=StrategyParams)
+    estimators: EstimatorParams = field(factory=EstimatorParams)
+    regimes: RegimeParams = field(factory=RegimeParams)
+    signals: SignalParams = field(factory=SignalParams)
+    engine: EngineParams = field(factory=EngineParams)
+    """The matching engine of shadow mode, the backtest and the simulator."""
+    persistence: PersistenceConfig = field(factory=PersistenceConfig)
+    logging: LoggingConfig = field(factory=LoggingConfig)
 
 
 def _masked(value: str | None) -> str:
@@ -218,6 +230,9 @@ def _locate_validation_error(
         try:
             attribute.validator(None, attribute, data[attribute.name])
         except ValueError as field_exc:
+            # Some validators already start their message with the field name.
+            message = str(field_exc).removeprefix(f"{attribute.name} ").removeprefix(": ")
+            field_exc = ValueError(message)
             field_exc.add_note(
                 AttributeValidationNote(
                     f"Structuring class {cls.__name__} @ attribute {attribute.name}",
