@@ -1,0 +1,54 @@
+"""A real PostgreSQL for the store tests: `THALEX_TRIO_TEST_DSN`, else the embedded server
+started once per session in a temporary directory. Each test gets a fresh, migrated database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import TYPE_CHECKING
+
+import psycopg
+import pytest
+from attrs import frozen
+from psycopg import conninfo, sql
+
+from thalex_trio.store.db import migrate
+from thalex_trio.store.embedded import EmbeddedPostgres, open_embedded_postgres
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@frozen
+class TestServer:
+    """The server under test; `embedded` is None for an external `THALEX_TRIO_TEST_DSN`."""
+
+    admin_dsn: str
+    embedded: EmbeddedPostgres | None
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServer]:
+    external = os.environ.get("THALEX_TRIO_TEST_DSN", "").strip()
+    if external:
+        yield TestServer(external, None)
+        return
+    with open_embedded_postgres(tmp_path_factory.mktemp("embedded") / "pg") as server:
+        yield TestServer(server.dsn(), server)
+
+
+@pytest.fixture
+def db_dsn(pg_server: TestServer) -> Iterator[str]:
+    """A fresh database with the schema applied; dropped afterwards."""
+    if pg_server.embedded is not None:
+        pg_server.embedded.start()  # a previous test may have stopped it
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    dsn = conninfo.make_conninfo(pg_server.admin_dsn, dbname=name)
+    migrate(dsn)
+    yield dsn
+    if pg_server.embedded is not None:
+        pg_server.embedded.start()
+    with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
