@@ -171,7 +171,7 @@ def test_mass_quote_sends_only_the_changed_side_and_keeps_resting_levels_as_they
 def test_worst_case_counts_an_amend_overtaken_by_a_cancel_and_an_unresolved_code_1() -> None:
     overtaken = resting(1, Side.BUY, 99, 2).request_amend(99, 6, now_ns=0).request_cancel()
     assert worst_case_lots(overtaken) == 6  # the amend is processed before the cancel
-    assert overtaken.worst_case_remaining_lots == 2  # the domain's figure (see the report)
+    assert overtaken.worst_case_remaining_lots == 6  # the domain agrees
     gone = resting(2, Side.BUY, 99, 3).request_cancel().reject(RequestKind.CANCEL, ORDER_NOT_FOUND)
     assert worst_case_lots(gone) == 3  # may have filled; its final report is still due
     assert exposure(0, [overtaken, gone]).long_lots == 9

@@ -175,9 +175,13 @@ class Order:
 
     @property
     def worst_case_remaining_lots(self) -> int:
-        """Remaining lots if an in-flight amend to a larger size succeeds (exposure checks)."""
+        """Remaining lots if an in-flight amend to a larger size succeeds (exposure checks).
+
+        A cancel sent behind an amend does not retire the amend: the exchange applies the
+        amend first, and a fill can land at the new size before the cancel does.
+        """
         remaining = self.remaining_lots
-        if self.state is OrderState.PENDING_AMEND and self.pending_amount_lots is not None:
+        if self.pending_amount_lots is not None and not self.is_terminal:
             filled = max(self.filled_lots, self.reported_filled_lots)
             remaining = max(remaining, self.pending_amount_lots - filled)
         return remaining
@@ -314,8 +318,11 @@ class Order:
         pending_price, pending_amount = self.pending_price_ticks, self.pending_amount_lots
         if state is OrderState.PENDING_INSERT:
             state = OrderState.OPEN
-        elif state is OrderState.PENDING_AMEND and update.change_reason is ChangeReason.AMEND:
-            state, pending_price, pending_amount = OrderState.OPEN, None, None
+        elif update.change_reason is ChangeReason.AMEND:
+            # Our amend took effect (possibly with a cancel sent behind it still pending).
+            pending_price, pending_amount = None, None
+            if state is OrderState.PENDING_AMEND:
+                state = OrderState.OPEN
         return (
             evolve(
                 base,
