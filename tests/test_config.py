@@ -157,3 +157,18 @@ def test_core_parameter_sections_structure_nested_values() -> None:
     assert config.strategy.gamma_per_tick == 0.2
     assert config.regimes.trending.skew_multiplier == 2.0
     assert config.engine.fees.maker_rate == -0.0002
+
+
+def test_shipped_files_set_every_risk_limit() -> None:
+    # Limits are optional in code; the example configurations must not run without them.
+    for path in CONFIG_DIR.glob("*.toml"):
+        limits = load_config(path, {}).config.risk
+        for name in (
+            "max_position_lots",
+            "max_exposure_lots",
+            "max_order_lots",
+            "max_drawdown",
+            "stop_loss",
+            "max_market_data_age_s",
+        ):
+            assert getattr(limits, name) is not None, f"{path.name}: risk.{name} is not set"

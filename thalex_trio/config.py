@@ -22,6 +22,8 @@ from cattrs.errors import AttributeValidationNote, ClassValidationError
 from cattrs.gen import make_dict_structure_fn
 
 from thalex_trio.domain.validation import between, non_negative, one_of, positive
+from thalex_trio.reconcile.params import ReconcileParams
+from thalex_trio.risk.limits import RiskLimits
 from thalex_trio.sim.engine.params import EngineParams
 from thalex_trio.strategy.params import (
     EstimatorParams,
@@ -117,6 +119,8 @@ class AppConfig:
     estimators: EstimatorParams = field(factory=EstimatorParams)
     regimes: RegimeParams = field(factory=RegimeParams)
     signals: SignalParams = field(factory=SignalParams)
+    reconcile: ReconcileParams = field(factory=ReconcileParams)
+    risk: RiskLimits = field(factory=RiskLimits)
     engine: EngineParams = field(factory=EngineParams)
     """The matching engine of shadow mode, the backtest and the simulator."""
     persistence: PersistenceConfig = field(factory=PersistenceConfig)
