@@ -1,6 +1,7 @@
 """`scripts/bench.py core`: the pure core's hot paths, timed from Python.
 
-- kernel_call_ns: one call of the GLFT quote kernel (the default model's per-decision kernel);
+- kernel_call_ns: one call of the per-inventory GLFT kernel (`glft_skew_ticks`, three floats)
+  from Python; the coefficient and seven-argument kernels are reported beside it;
 - ladder_us: one `Quoter.decide` with every signal on (regime, pressure, options, five levels a
   side, size shaping), the book moving between calls so the ladder really changes;
 - reconcile_us: from the reconciler's own timing module, when that module exists.
@@ -15,23 +16,46 @@ import time
 from thalex_trio.domain.enums import InstrumentKind, Side
 from thalex_trio.domain.instrument import Instrument
 from thalex_trio.domain.market import BookLevel, TopOfBook, Trade
-from thalex_trio.kernels.glft import glft_half_spread_and_skew_ticks
+from thalex_trio.kernels.glft import (
+    glft_half_spread_and_skew_ticks,
+    glft_quote_coefficients_ticks,
+    glft_skew_ticks,
+)
 from thalex_trio.strategy.market_state import Exposure
 from thalex_trio.strategy.params import EstimatorParams, SignalParams, StrategyParams
 from thalex_trio.strategy.quoter import Quoter
 from thalex_trio.strategy.signals.expected_move import ExpectedMove
 
 
-def _kernel_call_ns(calls: int) -> float:
-    kernel = glft_half_spread_and_skew_ticks
-    kernel(1.0, 0.05, 2.0, 1.5, 0.5, 0.0, 0.0)
-    best = float("inf")
+def _kernel_call_ns(calls: int) -> dict[str, float]:
+    """ns per call of the per-inventory GLFT kernel (3 floats, coefficients precomputed), and
+    for comparison of the coefficient kernel (6 floats, once per estimate change) and of the
+    all-in-one 7-float kernel. Loops are inline so only the call and its arguments are timed."""
+    full = glft_half_spread_and_skew_ticks
+    coefficients = glft_quote_coefficients_ticks
+    skew = glft_skew_ticks
+    full(1.0, 0.05, 2.0, 1.5, 0.5, 0.0, 0.0)
+    _, c, units = coefficients(0.05, 2.0, 1.5, 0.5, 0.1, 0.2)
+    best = {"skew": float("inf"), "coefficients": float("inf"), "full": float("inf")}
     for _ in range(5):
         start = time.perf_counter_ns()
         for i in range(calls):
-            kernel(float(i & 7) - 3.5, 0.05, 2.0, 1.5, 0.5, 0.1, 0.2)
-        best = min(best, (time.perf_counter_ns() - start) / calls)
-    return best
+            skew(float(i & 7) - 3.5, c, units)
+        middle = time.perf_counter_ns()
+        for i in range(calls):
+            coefficients(0.05, 2.0, 1.5, 0.5, 0.1, float(i & 1))
+        end = time.perf_counter_ns()
+        for i in range(calls):
+            full(float(i & 7) - 3.5, 0.05, 2.0, 1.5, 0.5, 0.1, 0.2)
+        last = time.perf_counter_ns()
+        best["skew"] = min(best["skew"], (middle - start) / calls)
+        best["coefficients"] = min(best["coefficients"], (end - middle) / calls)
+        best["full"] = min(best["full"], (last - end) / calls)
+    return {
+        "kernel_call_ns": best["skew"],
+        "kernel_coefficients_call_ns": best["coefficients"],
+        "kernel_seven_argument_call_ns": best["full"],
+    }
 
 
 def _quoter() -> Quoter:
@@ -88,7 +112,7 @@ def run(argv: list[str]) -> dict[str, float | int | str]:
     parser.add_argument("--calls", type=int, default=20_000)
     args = parser.parse_args(argv)
     result: dict[str, float | int | str] = {
-        "kernel_call_ns": round(_kernel_call_ns(args.calls * 10), 1),
+        **{key: round(ns, 1) for key, ns in _kernel_call_ns(args.calls * 10).items()},
         "ladder_us": round(_ladder_us(args.calls), 2),
     }
     try:

@@ -28,6 +28,41 @@ def glft_skew_coefficient_ticks(
     return math.sqrt(variance * gamma_per_tick / (2.0 * k_per_tick * a_per_s) * growth)
 
 
+@njit("UniTuple(float64, 3)(float64, float64, float64, float64, float64, float64)", cache=True)
+def glft_quote_coefficients_ticks(
+    gamma_per_tick: float,
+    sigma_ticks_per_sqrt_s: float,
+    a_per_s: float,
+    k_per_tick: float,
+    drift_ticks_per_s: float,
+    adverse_selection_ticks: float,
+) -> tuple[float, float, float]:
+    """(half-spread, C', drift units): the inventory-independent part of the closed form.
+
+    half = (1/gamma) ln(1 + gamma/k) + C'/2 + xi/2, C' = C exp(k xi / 4) and drift units =
+    mu / (gamma sigma^2), so that skew = C' (q - drift units) (`glft_skew_ticks`). They change
+    only with the parameters and estimates, so callers compute them once per change.
+    """
+    xi = adverse_selection_ticks
+    c = glft_skew_coefficient_ticks(gamma_per_tick, sigma_ticks_per_sqrt_s, a_per_s, k_per_tick)
+    c *= math.exp(k_per_tick * xi / 4.0)
+    half = math.log1p(gamma_per_tick / k_per_tick) / gamma_per_tick + 0.5 * c + 0.5 * xi
+    risk = gamma_per_tick * sigma_ticks_per_sqrt_s * sigma_ticks_per_sqrt_s
+    # Without variance the drift term has no scale; the closed form is undefined there.
+    drift_units = drift_ticks_per_s / risk if risk > 0.0 else 0.0
+    return half, c, drift_units
+
+
+@njit("float64(float64, float64, float64)", cache=True)
+def glft_skew_ticks(inventory: float, skew_coefficient_ticks: float, drift_units: float) -> float:
+    """skew = C' (q - drift units), from `glft_quote_coefficients_ticks`: the per-call part.
+
+    Three floats in and one out keeps the dispatcher's per-argument cost down for callers that
+    quote many inventories against one set of coefficients.
+    """
+    return skew_coefficient_ticks * (inventory - drift_units)
+
+
 @njit(
     "UniTuple(float64, 2)(float64, float64, float64, float64, float64, float64, float64)",
     cache=True,
@@ -47,14 +82,15 @@ def glft_half_spread_and_skew_ticks(
     half = (1/gamma) ln(1 + gamma/k) + C'/2 + xi/2, skew = C' (q - mu / (gamma sigma^2)),
     C' = C exp(k xi / 4). With mu = xi = 0 this is exactly delta_b,a(q) of MODELS.md §2.
     """
-    xi = adverse_selection_ticks
-    c = glft_skew_coefficient_ticks(gamma_per_tick, sigma_ticks_per_sqrt_s, a_per_s, k_per_tick)
-    c *= math.exp(k_per_tick * xi / 4.0)
-    half = math.log1p(gamma_per_tick / k_per_tick) / gamma_per_tick + 0.5 * c + 0.5 * xi
-    risk = gamma_per_tick * sigma_ticks_per_sqrt_s * sigma_ticks_per_sqrt_s
-    # Without variance the drift term has no scale; the closed form is undefined there.
-    drift_units = drift_ticks_per_s / risk if risk > 0.0 else 0.0
-    return half, c * (inventory - drift_units)
+    half, c, drift_units = glft_quote_coefficients_ticks(
+        gamma_per_tick,
+        sigma_ticks_per_sqrt_s,
+        a_per_s,
+        k_per_tick,
+        drift_ticks_per_s,
+        adverse_selection_ticks,
+    )
+    return half, glft_skew_ticks(inventory, c, drift_units)
 
 
 @njit(cache=True)

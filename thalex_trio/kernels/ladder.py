@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 _EPS_TICKS = 1e-9  # float noise must not move a price across a tick boundary
 
 
-@njit(cache=True)
+@njit(
+    "intp(boolean, float64, float64, boolean, int64, float64, float64, int64, int64,"
+    " int64[::1], int64[::1])",
+    cache=True,
+)
 def ladder_side_levels(
     is_bid: bool,
     first_ticks: float,

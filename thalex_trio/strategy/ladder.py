@@ -18,6 +18,7 @@ from attrs import frozen
 
 from thalex_trio.domain.enums import Side
 from thalex_trio.domain.quote import Quote, QuoteLadder
+from thalex_trio.kernels.dispatch import compiled_entry_point
 from thalex_trio.kernels.ladder import ladder_side_levels
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from thalex_trio.strategy.params import StrategyParams
 
 _QUOTE_CACHE_LIMIT = 4096
+_SIDE_CACHE_LIMIT = 4096
 
 
 @frozen
@@ -84,10 +86,16 @@ class LadderBuilder:
         self.spec = spec
         self.instrument_name = instrument_name
         self._quotes: dict[tuple[bool, int, int], Quote] = {}
+        self._sides: dict[tuple[bool, int, bytes, bytes], tuple[Quote, ...]] = {}
+        # Keyed by the identities of interned sides: hashing Quotes would cost more than the
+        # ladder. A cached ladder holds its two sides, so their ids cannot be reused meanwhile.
+        self._ladders: dict[tuple[int, int], QuoteLadder] = {}
         self._last: QuoteLadder = QuoteLadder(instrument_name)
         # Preallocated outputs of the level kernel, reused by both sides on every call.
         self._prices: NDArray[np.int64] = np.zeros(spec.levels_per_side, dtype=np.int64)
         self._amounts: NDArray[np.int64] = np.zeros(spec.levels_per_side, dtype=np.int64)
+        # `_side` passes exactly the kernel's signature types, so it may skip the dispatcher.
+        self._levels = compiled_entry_point(ladder_side_levels)
 
     def empty(self) -> QuoteLadder:
         """A ladder with both sides withdrawn."""
@@ -144,7 +152,12 @@ class LadderBuilder:
         last = self._last
         if bids == last.bids and asks == last.asks:
             return last
-        ladder = QuoteLadder(self.instrument_name, bids, asks)
+        key = (id(bids), id(asks))
+        ladder = self._ladders.get(key)
+        if ladder is None:
+            if len(self._ladders) >= _SIDE_CACHE_LIMIT:
+                self._ladders.clear()
+            ladder = self._ladders[key] = QuoteLadder(self.instrument_name, bids, asks)
         self._last = ladder
         return ladder
 
@@ -160,7 +173,7 @@ class LadderBuilder:
         spec = self.spec
         prices = self._prices
         amounts = self._amounts
-        count = ladder_side_levels(
+        count = self._levels(
             is_bid,
             first_ticks,
             step_ticks,
@@ -175,9 +188,26 @@ class LadderBuilder:
         )
         if count == 0:
             return ()
+        # The book moves among a few nearby prices, so the same kernel output comes back often:
+        # look the whole side up by its raw bytes before building it level by level. Slots past
+        # `count` are part of the key; stale values there only cost a miss, never a wrong side.
+        key = (is_bid, count, prices.tobytes(), amounts.tobytes())
+        side = self._sides.get(key)
+        if side is None:
+            if len(self._sides) >= _SIDE_CACHE_LIMIT:
+                self._sides.clear()
+            side = self._sides[key] = self._new_side(is_bid, count)
+        return side
+
+    def _new_side(self, is_bid: bool, count: int) -> tuple[Quote, ...]:
+        # Whole-array tolist() then list indexing: slicing an ndarray costs more than the rest.
+        price_list = self._prices.tolist()
+        lots_list = self._amounts.tolist()
         cache = self._quotes
         quotes: list[Quote] = []
-        for price, lots in zip(prices[:count].tolist(), amounts[:count].tolist(), strict=True):
+        for i in range(count):
+            price = price_list[i]
+            lots = lots_list[i]
             quote = cache.get((is_bid, price, lots))
             quotes.append(quote if quote is not None else self._quote(is_bid, price, lots))
         return tuple(quotes)

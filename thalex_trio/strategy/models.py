@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, assert_never
 import numpy as np
 
 from thalex_trio.kernels.avellaneda_stoikov import as_half_spread_and_skew_ticks
-from thalex_trio.kernels.glft import glft_bounded_depths_ticks, glft_half_spread_and_skew_ticks
+from thalex_trio.kernels.dispatch import compiled_entry_point
+from thalex_trio.kernels.glft import (
+    glft_bounded_depths_ticks,
+    glft_quote_coefficients_ticks,
+    glft_skew_ticks,
+)
 from thalex_trio.strategy.params import QuoteModel
 
 if TYPE_CHECKING:
@@ -54,6 +59,36 @@ class _BoundedTable:
             self._inputs = inputs
 
 
+class _GlftCoefficients:
+    """GLFT (half-spread, C', drift units) for one side, recomputed only when an input changes.
+
+    The estimates move far less often than decisions are taken, so most decisions pay for one
+    tuple comparison instead of the six-argument coefficient kernel.
+    """
+
+    __slots__ = ("_inputs", "coefficients")
+
+    def __init__(self) -> None:
+        self._inputs: tuple[float, float, float, float, float, float] | None = None
+        self.coefficients = (0.0, 0.0, 0.0)
+
+    def refresh(
+        self, gamma: float, sigma: float, a: float, k: float, drift: float, xi: float
+    ) -> tuple[float, float, float]:
+        inputs = (gamma, sigma, a, k, drift, xi)
+        if inputs != self._inputs:
+            # float() because the entry point takes exactly float64 (a config value may be int).
+            self.coefficients = _glft_coefficients(
+                float(gamma), float(sigma), float(a), float(k), float(drift), float(xi)
+            )
+            self._inputs = inputs
+        return self.coefficients
+
+
+_glft_coefficients = compiled_entry_point(glft_quote_coefficients_ticks)
+_glft_skew = compiled_entry_point(glft_skew_ticks)
+
+
 class DepthModel:
     """Evaluates the configured model for one decision."""
 
@@ -62,6 +97,8 @@ class DepthModel:
         max_inventory = max(1, params.position_limit_lots // params.size_lots)
         self._bid_table = _BoundedTable(max_inventory)
         self._ask_table = _BoundedTable(max_inventory)
+        self._bid_glft = _GlftCoefficients()
+        self._ask_glft = _GlftCoefficients()
 
     def components(
         self,
@@ -79,8 +116,7 @@ class DepthModel:
         match model:
             case QuoteModel.GLFT:
                 xi = params.adverse_selection_ticks
-                half_b, skew_b = glft_half_spread_and_skew_ticks(
-                    inventory,
+                half_b, c_b, units_b = self._bid_glft.refresh(
                     gamma_per_tick,
                     sigma_ticks_per_sqrt_s,
                     bid_fit.a_per_s,
@@ -88,10 +124,11 @@ class DepthModel:
                     drift_ticks_per_s,
                     xi,
                 )
+                inventory = float(inventory)
+                skew_b = _glft_skew(inventory, c_b, units_b)
                 if ask_fit == bid_fit:
                     return half_b, skew_b, half_b, skew_b
-                half_a, skew_a = glft_half_spread_and_skew_ticks(
-                    inventory,
+                half_a, c_a, units_a = self._ask_glft.refresh(
                     gamma_per_tick,
                     sigma_ticks_per_sqrt_s,
                     ask_fit.a_per_s,
@@ -99,7 +136,7 @@ class DepthModel:
                     drift_ticks_per_s,
                     xi,
                 )
-                return half_b, skew_b, half_a, skew_a
+                return half_b, skew_b, half_a, _glft_skew(inventory, c_a, units_a)
             case QuoteModel.AVELLANEDA_STOIKOV:
                 tau = as_time_to_horizon_s(now_s, params.as_window_s)
                 half_b, skew_b = as_half_spread_and_skew_ticks(

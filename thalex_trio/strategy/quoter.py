@@ -109,6 +109,10 @@ class Quoter:
             self.strategy.fallback_sigma_ticks_per_sqrt_s,
         )
         self._options_multiplier = 1.0
+        # Looked up per decision; a table avoids matching enum members (slow on Python 3.11).
+        self._adjustments = {
+            regime: regime_adjustment(self.regime_params, regime) for regime in Regime
+        }
 
     # -- events ------------------------------------------------------------------------------
 
@@ -241,7 +245,7 @@ class Quoter:
             state.spread_ticks,
             arrival,
         )
-        adjust = regime_adjustment(self.regime_params, regime)
+        adjust = self._adjustments[regime]
         inventory = exposure.position_lots / strategy.size_lots
         half_b, skew_b, half_a, skew_a = self._model.components(
             now_ns * 1e-9,

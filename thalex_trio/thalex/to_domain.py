@@ -8,6 +8,7 @@ Timestamps are the exchange's float seconds, converted to integer nanoseconds.
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING
 
 from thalex_trio.domain.fill import Fill
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from thalex_trio.thalex.wire_market import (
         ThalexBookLevel,
         ThalexBookPayload,
+        ThalexBookTrade,
         ThalexIndex,
         ThalexInstrument,
         ThalexLwt,
@@ -72,23 +74,40 @@ def instrument_from_wire(wire: ThalexInstrument) -> Instrument:
     )
 
 
+TICKER_TIME_FIELD = "mark_timestamp"
+"""The ThalexTicker field that becomes `Ticker.time_ns` (through `seconds_to_ns`)."""
+
+TICKER_COPIED_FIELDS: tuple[tuple[str, str], ...] = (
+    ("mark_price", "mark_price"),
+    ("index_price", "index"),
+    ("best_bid_price", "best_bid_price"),
+    ("best_bid_amount", "best_bid_amount"),
+    ("best_ask_price", "best_ask_price"),
+    ("best_ask_amount", "best_ask_amount"),
+    ("last_price", "last_price"),
+    ("funding_rate", "funding_rate"),
+    ("funding_mark", "funding_mark"),
+    ("iv", "iv"),
+    ("delta", "delta"),
+    ("forward", "forward"),
+)
+"""(domain `Ticker` field, `ThalexTicker` field) for the values copied as they are.
+
+The one wire -> domain mapping of a ticker: `ticker_from_wire` and the fused bytes -> domain
+decoder (`codec_hot.ticker_to_domain`) are both built from it.
+"""
+
+_TICKER_WIRE_VALUES = operator.attrgetter(*[wire for _, wire in TICKER_COPIED_FIELDS])
+_TICKER_DOMAIN_NAMES = tuple(domain for domain, _ in TICKER_COPIED_FIELDS)
+
+
 def ticker_from_wire(wire: ThalexTicker, instrument: Instrument) -> Ticker:
     """A `ticker.*` payload as a domain Ticker, stamped with its mark time."""
+    values = zip(_TICKER_DOMAIN_NAMES, _TICKER_WIRE_VALUES(wire), strict=True)
     return Ticker(
-        instrument.name,
-        wire.mark_price,
-        wire.index,
-        seconds_to_ns(wire.mark_timestamp),
-        wire.best_bid_price,
-        wire.best_bid_amount,
-        wire.best_ask_price,
-        wire.best_ask_amount,
-        wire.last_price,
-        wire.funding_rate,
-        wire.funding_mark,
-        wire.iv,
-        wire.delta,
-        wire.forward,
+        instrument_name=instrument.name,
+        time_ns=seconds_to_ns(getattr(wire, TICKER_TIME_FIELD)),
+        **dict(values),
     )
 
 
@@ -107,16 +126,20 @@ def book_from_wire(
         instrument_name=name,
         bids=tuple([BookLevel(to_ticks(lv.price), to_lots(lv.amount)) for lv in wire.bid_changes]),
         asks=tuple([BookLevel(to_ticks(lv.price), to_lots(lv.amount)) for lv in wire.ask_changes]),
-        trades=tuple(
-            [
-                Trade(
-                    name, to_ticks(t.price), to_lots(t.amount), t.direction, seconds_to_ns(t.time)
-                )
-                for t in wire.trades
-            ]
-        ),
+        trades=tuple([book_trade_from_wire(t, instrument) for t in wire.trades]),
         is_snapshot=snapshot,
         time_ns=seconds_to_ns(wire.time),
+    )
+
+
+def book_trade_from_wire(wire: ThalexBookTrade, instrument: Instrument) -> Trade:
+    """A trade printed in a `book.*` payload as a domain Trade."""
+    return Trade(
+        instrument.name,
+        instrument.price_to_ticks(wire.price),
+        instrument.amount_to_lots(wire.amount),
+        wire.direction,
+        seconds_to_ns(wire.time),
     )
 
 
