@@ -4,7 +4,9 @@ started once per session in a temporary directory. Each test gets a fresh, migra
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -28,12 +30,17 @@ class TestServer:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServer]:
+def pg_server() -> Iterator[TestServer]:
     external = os.environ.get("THALEX_TRIO_TEST_DSN", "").strip()
     if external:
         yield TestServer(external, None)
         return
-    with open_embedded_postgres(tmp_path_factory.mktemp("embedded") / "pg") as server:
+    # Not under pytest's tmp_path: pytest prunes all but the newest three base temp dirs, and a
+    # second pytest session on the machine would delete the data directory of a live server.
+    with (
+        tempfile.TemporaryDirectory(prefix="thalex-trio-test-pg-") as base,
+        open_embedded_postgres(Path(base) / "pg") as server,
+    ):
         yield TestServer(server.dsn(), server)
 
 
