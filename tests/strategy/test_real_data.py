@@ -57,8 +57,6 @@ def _events() -> list[TopOfBook | Trade]:
 
 @pytest.fixture(scope="module")
 def events() -> list[TopOfBook | Trade]:
-    if not DATA.exists():
-        pytest.skip(f"shared data not found at {DATA}")
     return _events()
 
 

@@ -1,0 +1,136 @@
+"""Calibration: sigma (fast / mid / slow windows), A and k per side, and a suggested gamma,
+fitted by the strategy's own online estimators (`MarketEstimator`) over replayed data.
+
+The book is rebuilt by the matching engine (no orders); on a grid of
+`EstimatorParams.sample_interval_s` the trades since the last step go to `on_trade` and then the
+mid to `on_mid`, exactly as the live quoter feeds them. The suggested gamma is the one whose
+GLFT skew per lot, times the position limit in quote units, equals `target_skew_ticks`
+(MODELS.md §2, solved by bisection in log gamma).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from attrs import frozen
+
+from thalex_trio.sim.engine.engine import MatchingEngine
+from thalex_trio.sim.events import TRADE_EVENT
+from thalex_trio.strategy.estimators.market import MarketEstimator
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from thalex_trio.domain.instrument import Instrument
+    from thalex_trio.sim.events import Events
+    from thalex_trio.strategy.params import EstimatorParams
+
+
+@frozen
+class Calibration:
+    """Fitted parameters (ticks, seconds) and how much data they rest on."""
+
+    sigma_fast_ticks_per_sqrt_s: float
+    sigma_mid_ticks_per_sqrt_s: float
+    sigma_slow_ticks_per_sqrt_s: float
+    bid_a_per_s: float
+    bid_k_per_tick: float
+    ask_a_per_s: float
+    ask_k_per_tick: float
+    steps: int
+    trades: int
+    suggested_gamma_per_tick: float
+
+    def toml_snippet(self) -> str:
+        """A `[strategy]` snippet with the fitted fallbacks and the suggested gamma."""
+        a = 0.5 * (self.bid_a_per_s + self.ask_a_per_s)
+        k = 0.5 * (self.bid_k_per_tick + self.ask_k_per_tick)
+        return (
+            "[strategy]\n"
+            f"gamma_per_tick = {self.suggested_gamma_per_tick:.6g}\n"
+            f"fallback_sigma_ticks_per_sqrt_s = {self.sigma_mid_ticks_per_sqrt_s:.6g}\n"
+            f"fallback_a_per_s = {a:.6g}\n"
+            f"fallback_k_per_tick = {k:.6g}\n"
+        )
+
+
+def glft_skew_per_unit(gamma: float, sigma: float, a: float, k: float) -> float:
+    """C = sqrt(sigma^2 gamma / (2 k A) (1 + gamma/k)^(1 + k/gamma)), ticks per quote unit."""
+    return math.sqrt(sigma**2 * gamma / (2 * k * a) * (1 + gamma / k) ** (1 + k / gamma))
+
+
+def suggest_gamma(
+    sigma: float, a: float, k: float, limit_units: float, target_ticks: float
+) -> float:
+    """The gamma whose skew at `limit_units` of inventory is `target_ticks` (bisection)."""
+    low, high = math.log(1e-6), math.log(10.0)
+    for _ in range(200):
+        mid = 0.5 * (low + high)
+        if glft_skew_per_unit(math.exp(mid), sigma, a, k) * limit_units > target_ticks:
+            high = mid
+        else:
+            low = mid
+    return math.exp(0.5 * (low + high))
+
+
+def calibrate(
+    chunks: Iterable[Events],
+    instrument: Instrument,
+    params: EstimatorParams,
+    *,
+    limit_units: float,
+    target_skew_ticks: float,
+) -> Calibration:
+    """Fit sigma, A and k over the event stream (see the module docstring)."""
+    engine = MatchingEngine([instrument])
+    estimator = MarketEstimator(params)
+    step_ns = max(round(params.sample_interval_s * 1e9), 1)
+    name = instrument.name
+    pending = np.zeros((0, 3), dtype=np.int64)
+    next_ns: int | None = None
+    trades = 0
+    for chunk in chunks:
+        engine.feed(name, chunk)
+        traded = chunk[chunk["kind"] == TRADE_EVENT]
+        new = np.empty((traded.shape[0], 3), dtype=np.int64)
+        new[:, 0] = traded["exch_ts_ns"]
+        new[:, 1] = traded["price_ticks"]
+        new[:, 2] = traded["side"]
+        pending = np.concatenate((pending, new))
+        last = int(chunk["exch_ts_ns"][-1])
+        if next_ns is None:
+            next_ns = (int(chunk["exch_ts_ns"][0]) // step_ns + 1) * step_ns
+        while next_ns < last:
+            engine.advance_to(next_ns)
+            end = int(np.searchsorted(pending[:, 0], next_ns, side="right"))
+            for ts, price, side in pending[:end].tolist():
+                estimator.on_trade(ts, float(price), side > 0)
+            trades += end
+            pending = pending[end:]
+            mid = engine.top_of_book(name).mid_ticks
+            if mid is not None:
+                estimator.on_mid(next_ns, mid)
+            next_ns += step_ns
+    vol = estimator.volatility
+    bid, ask = estimator.bid_intensity, estimator.ask_intensity
+    nan = math.nan
+    sigma = vol.mid_ticks_per_sqrt_s if vol else nan
+    a = 0.5 * (bid.a_per_s + ask.a_per_s) if bid and ask else nan
+    k = 0.5 * (bid.k_per_tick + ask.k_per_tick) if bid and ask else nan
+    gamma = nan
+    if all(math.isfinite(x) and x > 0 for x in (sigma, a, k)):
+        gamma = suggest_gamma(sigma, a, k, limit_units, target_skew_ticks)
+    return Calibration(
+        sigma_fast_ticks_per_sqrt_s=vol.fast_ticks_per_sqrt_s if vol else nan,
+        sigma_mid_ticks_per_sqrt_s=sigma,
+        sigma_slow_ticks_per_sqrt_s=vol.slow_ticks_per_sqrt_s if vol else nan,
+        bid_a_per_s=bid.a_per_s if bid else nan,
+        bid_k_per_tick=bid.k_per_tick if bid else nan,
+        ask_a_per_s=ask.a_per_s if ask else nan,
+        ask_k_per_tick=ask.k_per_tick if ask else nan,
+        steps=estimator.steps_sampled,
+        trades=trades,
+        suggested_gamma_per_tick=gamma,
+    )

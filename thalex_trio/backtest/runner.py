@@ -1,0 +1,46 @@
+"""One backtest end to end: configuration + data files -> result and summary document."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from thalex_trio.backtest.driver import BacktestDriver, BacktestResult
+from thalex_trio.backtest.readers import open_event_stream
+from thalex_trio.backtest.summary import summarise
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from pathlib import Path
+
+    from thalex_trio.backtest.settings import BacktestConfig
+    from thalex_trio.sim.events import Events
+
+
+def run_backtest(
+    config: BacktestConfig,
+    paths: Sequence[Path],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    limit_chunks: Callable[[Iterable[Events]], Iterable[Events]] | None = None,
+) -> tuple[BacktestResult, dict[str, object]]:
+    """Replay `paths` under `config`; returns the result and its summary document.
+
+    `limit_chunks` may wrap the chunk stream (tests use it to replay a slice).
+    """
+    app, params = config.app, config.backtest
+    instrument = params.instrument(app.instrument.name, app.instrument.underlying)
+    stream = open_event_stream(
+        paths,
+        instrument_name=instrument.name,
+        tick_size=params.tick_size,
+        lot_size=params.lot_size,
+        underlying=app.instrument.underlying,
+        feed_latency_ns=params.feed_latency_ns,
+    )
+    chunks: Iterable[Events] = stream.chunks()
+    if limit_chunks is not None:
+        chunks = limit_chunks(chunks)
+    driver = BacktestDriver(app, params, instrument)
+    result = driver.run(chunks, reader_counters=stream.counters, progress=progress)
+    doc = summarise(result, extra={"files": [p.name for p in paths], "format": stream.format.value})
+    return result, doc
