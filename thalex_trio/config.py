@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import attrs
@@ -21,8 +21,9 @@ from attrs import field, frozen
 from cattrs.errors import AttributeValidationNote, ClassValidationError
 from cattrs.gen import make_dict_structure_fn
 
+from thalex_trio.backtest.params import BacktestParams
 from thalex_trio.domain.validation import between, non_negative, one_of, positive
-from thalex_trio.reconcile.params import ReconcileParams
+from thalex_trio.reconcile.params import ReconcileLimits, ReconcileParams
 from thalex_trio.risk.limits import RiskLimits
 from thalex_trio.sim.engine.params import EngineParams
 from thalex_trio.strategy.params import (
@@ -122,9 +123,18 @@ class AppConfig:
     reconcile: ReconcileParams = field(factory=ReconcileParams)
     risk: RiskLimits = field(factory=RiskLimits)
     engine: EngineParams = field(factory=EngineParams)
+    backtest: BacktestParams = field(factory=BacktestParams)
     """The matching engine of shadow mode, the backtest and the simulator."""
     persistence: PersistenceConfig = field(factory=PersistenceConfig)
     logging: LoggingConfig = field(factory=LoggingConfig)
+
+    @property
+    def reconcile_limits(self) -> ReconcileLimits:
+        """The reconciler's hard limits, taken from the risk limits so one place decides them."""
+        return ReconcileLimits(
+            max_exposure_lots=self.risk.max_exposure_lots,
+            max_order_lots=self.risk.max_order_lots,
+        )
 
 
 def _masked(value: str | None) -> str:
@@ -315,6 +325,22 @@ def apply_env_overrides(table: dict[str, object], environ: Mapping[str, str]) ->
     return errors
 
 
+def assignment_overrides(assignments: Sequence[str]) -> dict[str, str]:
+    """`section.field=value` strings (the `--set` option) as the equivalent environment."""
+    environ: dict[str, str] = {}
+    errors = []
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        parts = [p.strip() for p in key.split(".")]
+        if not sep or len(parts) < 2 or not all(parts):
+            errors.append(f"--set {assignment!r}: expected section.field=value")
+            continue
+        environ[ENV_PREFIX + "__".join(p.upper() for p in parts)] = value.strip()
+    if errors:
+        raise ConfigError(errors)
+    return environ
+
+
 def parse_config(
     table: Mapping[str, object], environ: Mapping[str, str], source: str = "<table>"
 ) -> LoadedConfig:
@@ -342,14 +368,21 @@ def _deep_copy(table: dict[str, object]) -> dict[str, object]:
     }
 
 
-def load_config(path: Path | None, environ: Mapping[str, str]) -> LoadedConfig:
-    """Load `path` (or the defaults when None) with overrides from `environ`."""
+def read_config_table(path: Path | None) -> dict[str, object]:
+    """The TOML table of `path` (empty for None); raises ConfigError."""
     if path is None:
-        return parse_config({}, environ, source="<defaults>")
+        return {}
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError([f"{path}: no such file"]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from exc
-    return parse_config(table, environ, source=str(path))
+
+
+def load_config(
+    path: Path | None, environ: Mapping[str, str], assignments: Sequence[str] = ()
+) -> LoadedConfig:
+    """Load `path` (or the defaults when None) with overrides from `environ`, then `--set`."""
+    environ = {**environ, **assignment_overrides(assignments)}
+    return parse_config(read_config_table(path), environ, source=str(path or "<defaults>"))
