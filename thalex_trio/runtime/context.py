@@ -1,0 +1,175 @@
+"""The state one run shares between its tasks, and the stop machinery.
+
+Tasks are siblings in nurseries; what they share lives here, each field written by one task
+(named in its comment) and read by others. No locks are needed: Trio switches tasks only at
+`await`, and every update here is synchronous.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import trio
+from attrs import define, field
+
+from thalex_trio.domain.events import RiskEvent, RunId, TradingStateChange
+from thalex_trio.domain.instrument import Instrument
+from thalex_trio.domain.quote import QuoteLadder
+from thalex_trio.reconcile.params import ReconcileLimits, ReconcileParams
+from thalex_trio.reconcile.tracker import OrderTracker
+from thalex_trio.risk.evaluator import RiskState, TradingState, Verdict
+from thalex_trio.risk.limits import RiskLimits
+from thalex_trio.runtime.clock import WallClock
+from thalex_trio.runtime.market_state import Latest, Signal
+from thalex_trio.runtime.status import RunStats
+from thalex_trio.store.sink import EventSink
+from thalex_trio.strategy.quoter import Quoter
+
+if TYPE_CHECKING:
+    from thalex_trio.domain.events import StoreEvent
+
+_log = logging.getLogger(__name__)
+
+
+class RiskBreach(Exception):
+    """A risk limit halted trading: the tree unwinds, every order is cancelled, the process
+    exits with a distinct status."""
+
+    def __init__(self, reason: str, trading_state: TradingState = TradingState.HALTED) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.trading_state = trading_state
+
+
+def reconcile_settings(
+    params: ReconcileParams, limits: RiskLimits
+) -> tuple[ReconcileParams, ReconcileLimits]:
+    """The reconciler's parameters and hard limits, from the `reconcile` and `risk` sections:
+    the plan never breaks the risk limits the watchdog would halt on."""
+    return params, ReconcileLimits(
+        max_exposure_lots=limits.max_exposure_lots, max_order_lots=limits.max_order_lots
+    )
+
+
+@define
+class Trading:
+    """Per-instrument trading state: the pieces the feed, quote loop, executor and watchdog
+    share. `tracker` is replaced on every (re)start; the rest lives for the whole run."""
+
+    instrument: Instrument
+    quoter: Quoter
+    tracker: OrderTracker
+    market: Latest[None] = field(factory=Latest)
+    """Bumped by the feed on every market change of the instrument (newest wins)."""
+    desired: Latest[QuoteLadder] = field(factory=Latest)
+    """The quote loop's newest gated ladder, for the executor."""
+    executor_wake: Signal = field(factory=Signal)
+    """Set by the quote loop (new ladder) and the order feed (an order changed: the executor
+    may finish levels it had to defer)."""
+    portfolio_lots: int | None = None
+    """The venue's statement of our position (order feed)."""
+    portfolio_mismatch_since_s: float | None = None
+    mark_price: float | None = None
+    last_market_data_ns: int | None = None
+    best_bid_ticks: int | None = None
+    best_ask_ticks: int | None = None
+    last_fill_ns: int | None = None
+
+
+@define
+class RunContext:
+    """Everything a run's tasks share; one per process run."""
+
+    run_id: RunId
+    mode: str
+    clock: WallClock
+    sink: EventSink
+    risk_limits: RiskLimits
+    reconcile_params: ReconcileParams
+    reconcile_limits: ReconcileLimits
+    stats: RunStats = field(factory=RunStats)
+    trading: Trading | None = None
+    risk_state: RiskState | None = None
+    verdict: Verdict | None = None
+    stop_reason: str | None = None
+    breach: RiskBreach | None = None
+    cleanup_complete: bool | None = None
+    """None until a cleanup ran; then whether no order was left open within the deadline."""
+    _trading_scope: trio.CancelScope | None = None
+    _run_scope: trio.CancelScope | None = None
+
+    def emit(self, event: StoreEvent) -> None:
+        """Record `event` (never blocks)."""
+        self.sink.emit(event)
+
+    def now_ns(self) -> int:
+        """Wall-clock now, from the injected clock."""
+        return self.clock.now_ns()
+
+    # -- stopping ------------------------------------------------------------------------------
+
+    def set_run_scope(self, scope: trio.CancelScope | None) -> None:
+        """The scope of the restart loop (cancelled by `stop` between sessions)."""
+        self._run_scope = scope
+        if scope is not None and self.stop_reason is not None:
+            scope.cancel()
+
+    def set_trading_scope(self, scope: trio.CancelScope | None) -> None:
+        """The scope of the current session's trading tasks (cancelled by `stop`)."""
+        self._trading_scope = scope
+        if scope is not None and self.stop_reason is not None:
+            scope.cancel()
+
+    def stop(self, reason: str) -> None:
+        """Stop gracefully: trading tasks end, the session cancels every order, the run ends.
+
+        Only the trading scope is cancelled while a session is up, so the session itself stays
+        alive for the cleanup.
+        """
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            _log.info("stopping: %s", reason)
+        if self._trading_scope is not None:
+            self._trading_scope.cancel()
+        elif self._run_scope is not None:
+            self._run_scope.cancel()
+
+    # -- risk ----------------------------------------------------------------------------------
+
+    def on_verdict(self, verdict: Verdict) -> None:
+        """Keep the newest verdict; record breaches and state changes."""
+        previous = self.verdict
+        self.verdict = verdict
+        self.risk_state = verdict.state
+        now = self.now_ns()
+        old_state = TradingState.ACTIVE if previous is None else previous.trading_state
+        if verdict.trading_state is not old_state:
+            reason = "; ".join(b.message for b in verdict.breaches) or "recovered"
+            _log.warning(
+                "trading state %s -> %s: %s",
+                old_state.value,
+                verdict.trading_state.value,
+                reason,
+            )
+            self.emit(
+                TradingStateChange(
+                    self.run_id, now, old_state.value, verdict.trading_state.value, reason
+                )
+            )
+            for breach in verdict.breaches:
+                self.emit(
+                    RiskEvent(
+                        self.run_id,
+                        now,
+                        breach.kind.value,
+                        breach.value,
+                        breach.limit,
+                        verdict.trading_state.value,
+                    )
+                )
+
+    @property
+    def trading_state(self) -> TradingState:
+        """The newest verdict's state (ACTIVE before the first)."""
+        return TradingState.ACTIVE if self.verdict is None else self.verdict.trading_state

@@ -1,0 +1,126 @@
+"""The feed: market notifications -> our book, the quoter and the conflating market state;
+venue order events -> the order tracker. Order and fill events are never dropped; market state
+conflates (the quote loop takes the newest)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, assert_never
+
+import trio
+
+from thalex_trio.domain.events import FillEvent, OrderEvent, TopOfBookSnapshot, TradePrint
+from thalex_trio.runtime.market_state import LocalBook
+from thalex_trio.runtime.venue import OrderNote, PositionNote
+from thalex_trio.thalex.to_domain import book_from_wire, index_from_wire, ticker_from_wire
+from thalex_trio.thalex.wire_market import ThalexBookPayload, ThalexIndex, ThalexTicker
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from thalex_trio.domain.fill import Fill
+    from thalex_trio.runtime.context import RunContext, Trading
+    from thalex_trio.runtime.venue import Venue, VenueEvent
+    from thalex_trio.thalex.frames import ThalexNotification
+
+_log = logging.getLogger(__name__)
+
+
+async def run_market_feed(
+    ctx: RunContext,
+    trading: Trading,
+    venue: Venue,
+    notifications: trio.MemoryReceiveChannel[ThalexNotification],
+    others: Callable[[ThalexNotification], None],
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Apply market notifications of the instrument; `others` gets the rest (options tickers).
+
+    Started (readiness) once the book has both sides, so the quote loop never starts blind.
+    """
+    instrument = trading.instrument
+    name = instrument.name
+    book = LocalBook(name)
+    quoter = trading.quoter
+    stats = ctx.stats
+    ready = False
+    # The session owns `notifications` (not closed here: its reader would break).
+    async for note in notifications:
+        origin_ns = time.perf_counter_ns()
+        payload = note.payload
+        if note.channel.subject != name:
+            others(note)
+            continue
+        if isinstance(payload, ThalexBookPayload):
+            update = book_from_wire(payload, instrument, snapshot=note.snapshot)
+            book.apply(update)
+            venue.observe_market(update)
+            top = book.top()
+            quoter.on_top_of_book(top)
+            for trade in update.trades:
+                quoter.on_trade(trade)
+                ctx.emit(TradePrint(ctx.run_id, ctx.now_ns(), trade))
+            trading.best_bid_ticks = None if top.bid is None else top.bid.price_ticks
+            trading.best_ask_ticks = None if top.ask is None else top.ask.price_ticks
+            ctx.emit(TopOfBookSnapshot(ctx.run_id, ctx.now_ns(), top))
+        elif isinstance(payload, ThalexTicker):
+            ticker = ticker_from_wire(payload, instrument)
+            quoter.on_ticker(ticker)
+            trading.mark_price = ticker.mark_price
+        elif isinstance(payload, ThalexIndex):
+            quoter.on_index(index_from_wire(payload))
+        else:
+            continue
+        trading.last_market_data_ns = ctx.now_ns()
+        stats.market_updates += 1
+        if not ready:
+            if trading.best_bid_ticks is None or trading.best_ask_ticks is None:
+                continue
+            ready = True
+            task_status.started()
+        trading.market.publish(None, origin_ns)
+    await trio.lowlevel.checkpoint()
+
+
+async def run_order_feed(
+    ctx: RunContext,
+    trading: Trading,
+    events: trio.MemoryReceiveChannel[VenueEvent],
+) -> None:
+    """Apply the venue's order updates to the tracker and record fills; keep its position."""
+    async with events:
+        async for event in events:
+            match event:
+                case OrderNote(update=update, side=side):
+                    fills = trading.tracker.on_notification(update, side=side)
+                    record_fills(ctx, trading, fills)
+                    order = trading.tracker.order(update.client_order_id)
+                    if order is not None:
+                        ctx.emit(
+                            OrderEvent.from_order(
+                                ctx.run_id,
+                                ctx.now_ns(),
+                                order,
+                                change_reason=update.change_reason,
+                            )
+                        )
+                    trading.executor_wake.set()
+                case PositionNote(size_lots=size_lots):
+                    trading.portfolio_lots = size_lots
+                case _:
+                    assert_never(event)
+
+
+def record_fills(ctx: RunContext, trading: Trading, fills: tuple[Fill, ...]) -> None:
+    """Count and record fills already applied to the tracker's position."""
+    for fill in fills:
+        ctx.stats.fills += 1
+        ctx.stats.filled_lots += fill.amount_lots
+        trading.quoter.on_own_fill(fill.side, fill.time_ns)
+        trading.last_fill_ns = fill.time_ns
+        ctx.emit(FillEvent(ctx.run_id, ctx.now_ns(), fill))
+        _log.debug(
+            "fill %s %d lots at %d ticks", fill.side.value, fill.amount_lots, fill.price_ticks
+        )

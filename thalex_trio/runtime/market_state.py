@@ -1,0 +1,114 @@
+"""Conflating holders (newest wins) and our local copy of the L2 book.
+
+`Latest` is how the feed hands the newest state to the quote loop, and the quote loop hands the
+newest desired ladder to the executor: a publisher never waits, a waiter always gets the newest
+value and skips the ones it was too slow for. The origin timestamp of the market frame that
+caused a value travels with it, for the tick-to-order latency.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+import trio
+from attrs import frozen
+
+from thalex_trio.domain.market import BookLevel, BookUpdate, TopOfBook
+
+T = TypeVar("T")
+
+
+@frozen
+class Stamped(Generic[T]):
+    """A value, its version, and `origin_perf_ns` (perf_counter_ns of the frame behind it)."""
+
+    value: T
+    version: int
+    origin_perf_ns: int
+
+
+class Latest(Generic[T]):
+    """The newest value of something; waiters wake on a newer version."""
+
+    def __init__(self) -> None:
+        self._current: Stamped[T] | None = None
+        self._changed = trio.Event()
+        self._version = 0
+
+    @property
+    def current(self) -> Stamped[T] | None:
+        """The newest value, if any was published."""
+        return self._current
+
+    def publish(self, value: T, origin_perf_ns: int) -> None:
+        """Replace the value (never blocks) and wake every waiter."""
+        self._version += 1
+        self._current = Stamped(value, self._version, origin_perf_ns)
+        self._changed.set()
+
+    def poke(self) -> None:
+        """Wake waiters again on the same value (something it depends on changed)."""
+        if self._current is not None:
+            self.publish(self._current.value, self._current.origin_perf_ns)
+
+    async def wait_newer(self, version: int) -> Stamped[T]:
+        """The newest value once its version is above `version`."""
+        await trio.lowlevel.checkpoint()
+        while self._current is None or self._current.version <= version:
+            if self._changed.is_set():
+                self._changed = trio.Event()
+            await self._changed.wait()
+        return self._current
+
+
+class Signal:
+    """A level-triggered wake-up: `set` never blocks; `wait` returns once it was set since the
+    last `wait` returned."""
+
+    def __init__(self) -> None:
+        self._event = trio.Event()
+
+    def set(self) -> None:
+        """Wake the waiter (coalesces)."""
+        self._event.set()
+
+    async def wait(self) -> None:
+        """Wait for a `set`, then re-arm."""
+        await self._event.wait()
+        self._event = trio.Event()
+
+
+class LocalBook:
+    """Our copy of one instrument's L2 book from `book.*` snapshots and deltas."""
+
+    __slots__ = ("asks", "bids", "instrument_name", "time_ns")
+
+    def __init__(self, instrument_name: str) -> None:
+        self.instrument_name = instrument_name
+        self.bids: dict[int, int] = {}
+        self.asks: dict[int, int] = {}
+        self.time_ns = 0
+
+    def apply(self, update: BookUpdate) -> None:
+        """Apply a snapshot (replaces everything) or a delta (amount 0 removes a level)."""
+        if update.is_snapshot:
+            self.bids.clear()
+            self.asks.clear()
+        for side, levels in ((self.bids, update.bids), (self.asks, update.asks)):
+            for level in levels:
+                if level.amount_lots:
+                    side[level.price_ticks] = level.amount_lots
+                else:
+                    side.pop(level.price_ticks, None)
+        self.time_ns = update.time_ns
+
+    def top(self) -> TopOfBook:
+        """Best bid and ask (a side is None when empty)."""
+        bid = max(self.bids) if self.bids else None
+        ask = min(self.asks) if self.asks else None
+        return TopOfBook(
+            self.instrument_name,
+            None if bid is None else BookLevel(bid, self.bids[bid]),
+            None if ask is None else BookLevel(ask, self.asks[ask]),
+            self.time_ns,
+        )

@@ -1,0 +1,236 @@
+"""One session's life: connect -> login -> cancel-on-disconnect -> subscribe -> snapshot open
+orders and position -> reconcile with what we believed -> quote; and on the way out, cancel
+every order in a shielded scope with a deadline.
+
+The same path runs on the first start and on every restart (the restart loop is outside).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
+
+import trio
+from attrs import frozen
+from trio_websocket import WebSocketConnection
+
+from thalex_trio.domain.position import Position
+from thalex_trio.reconcile.tracker import OrderTracker
+from thalex_trio.runtime.context import RiskBreach, Trading
+from thalex_trio.runtime.executor import run_executor
+from thalex_trio.runtime.feed import record_fills, run_market_feed, run_order_feed
+from thalex_trio.runtime.persistence_tap import run_persistence_tap
+from thalex_trio.runtime.quote_loop import run_quote_loop
+from thalex_trio.runtime.venue import CLEANUP_ERRORS, VenueEvent
+from thalex_trio.runtime.watchdog import run_watchdog
+from thalex_trio.thalex.channels import (
+    SYSTEM,
+    ChannelKind,
+    Delay,
+    book_channel,
+    price_index_channel,
+    private_channel,
+    ticker_channel,
+)
+from thalex_trio.thalex.credentials import Credentials
+from thalex_trio.thalex.errors import ReconnectRequested
+from thalex_trio.thalex.network import Network
+from thalex_trio.thalex.session import default_connector, open_thalex_session
+from thalex_trio.thalex.to_domain import instrument_from_wire
+from thalex_trio.thalex.wire_requests import ThalexInstrumentRequest
+
+if TYPE_CHECKING:
+    from thalex_trio.domain.instrument import Instrument
+    from thalex_trio.runtime.context import RunContext
+    from thalex_trio.runtime.venue import Venue
+    from thalex_trio.strategy.quoter import Quoter
+    from thalex_trio.thalex.frames import ThalexNotification
+    from thalex_trio.thalex.session import ThalexSession
+
+_log = logging.getLogger(__name__)
+
+START_DEADLINE_S = 20.0
+"""Connect, log in, subscribe and snapshot within this, or the attempt fails (and is retried)."""
+
+FIRST_BOOK_DEADLINE_S = 15.0
+"""The book must show both sides this soon after subscribing, or the session is restarted."""
+
+CLEANUP_DEADLINE_S = 5.0
+"""Cancelling every order at the end of a session must finish within this."""
+
+VENUE_EVENT_BUFFER = 1024
+"""Order and position events between the venue and the order feed (never dropped)."""
+
+
+@frozen
+class SessionSpec:
+    """How to reach the exchange: the endpoint, the key, cancel-on-disconnect, the connector."""
+
+    endpoint: Network | str
+    credentials: Credentials | None
+    instrument_name: str
+    underlying: str
+    cancel_on_disconnect_s: int = 6
+    connect: Callable[[str], AbstractAsyncContextManager[WebSocketConnection]] | None = None
+    wall_clock_s: Callable[[], float] | None = None
+
+
+async def run_session(
+    ctx: RunContext,
+    spec: SessionSpec,
+    make_venue: Callable[[ThalexSession, Instrument], Venue],
+    make_quoter: Callable[[Instrument], Quoter],
+) -> None:
+    """One session from connect to cleanup; returns when stopped, raises on failure."""
+    async with open_thalex_session(
+        spec.endpoint,
+        spec.credentials,
+        cancel_on_disconnect_s=spec.cancel_on_disconnect_s if spec.credentials else None,
+        subscribe=(SYSTEM,),
+        connect=spec.connect or default_connector,
+        wall_clock=spec.wall_clock_s or time.time,
+    ) as session:
+        with trio.fail_after(START_DEADLINE_S):
+            wire = await session.request(ThalexInstrumentRequest(spec.instrument_name))
+        instrument = instrument_from_wire(wire)
+        trading = ctx.trading
+        if trading is None:
+            trading = Trading(instrument, make_quoter(instrument), OrderTracker(instrument))
+            ctx.trading = trading
+            first_start = True
+        else:
+            trading.tracker = trading.tracker.restarted()
+            first_start = False
+        venue = make_venue(session, instrument)
+        try:
+            with trio.CancelScope() as scope:
+                ctx.set_trading_scope(scope)
+                await _trade(ctx, spec, session, venue, trading, first_start=first_start)
+        except* RiskBreach as group:
+            ctx.breach = next(e for e in group.exceptions if isinstance(e, RiskBreach))
+            ctx.stop_reason = f"risk breach: {ctx.breach.reason}"
+            _log.error("risk breach: %s", ctx.breach.reason)
+            raise
+        finally:
+            ctx.set_trading_scope(None)
+            with trio.move_on_after(CLEANUP_DEADLINE_S) as cleanup:
+                cleanup.shield = True
+                async with trio.open_nursery() as nursery:
+                    # Nobody reads the streams any more; a full stream would stall the reader
+                    # and with it the replies the cleanup waits for.
+                    nursery.start_soon(_drain, session.market_events)
+                    nursery.start_soon(_drain, session.account_events)
+                    await _cleanup(ctx, venue)
+                    nursery.cancel_scope.cancel()
+            if cleanup.cancelled_caught:
+                _log.error("cancelling every order did not finish in %g s", CLEANUP_DEADLINE_S)
+                ctx.cleanup_complete = False
+
+
+async def _trade(
+    ctx: RunContext,
+    spec: SessionSpec,
+    session: ThalexSession,
+    venue: Venue,
+    trading: Trading,
+    *,
+    first_start: bool,
+) -> None:
+    instrument = trading.instrument
+    name = instrument.name
+    with trio.fail_after(START_DEADLINE_S):
+        channels = [
+            book_channel(name, delay=Delay.RAW),
+            ticker_channel(name),
+            price_index_channel(spec.underlying),
+        ]
+        if spec.credentials is not None:
+            channels += [
+                private_channel(ChannelKind.SESSION_ORDERS),
+                private_channel(ChannelKind.ACCOUNT_PORTFOLIO),
+            ]
+        await session.subscribe(channels)
+        await _snapshot(ctx, venue, trading, first_start=first_start)
+    venue_send, venue_receive = trio.open_memory_channel[VenueEvent](VENUE_EVENT_BUFFER)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(venue.run, venue_send)
+        nursery.start_soon(run_order_feed, ctx, trading, venue_receive)
+        with trio.fail_after(FIRST_BOOK_DEADLINE_S):
+            await nursery.start(
+                run_market_feed, ctx, trading, venue, session.market_events, _ignore
+            )
+        _log.info("%s ready: book two-sided, orders and position known; quoting", name)
+        nursery.start_soon(run_watchdog, ctx, trading)
+        nursery.start_soon(run_quote_loop, ctx, trading)
+        nursery.start_soon(run_executor, ctx, trading, venue)
+        nursery.start_soon(run_persistence_tap, ctx, trading)
+        nursery.start_soon(_watch_reconnect_notice, session)
+
+
+def _ignore(_note: ThalexNotification) -> None:
+    """Market notifications of other instruments (none are subscribed without options)."""
+
+
+async def _watch_reconnect_notice(session: ThalexSession) -> None:
+    await session.wait_reconnect_requested()
+    raise ReconnectRequested("the exchange announced a reconnect")
+
+
+async def _snapshot(ctx: RunContext, venue: Venue, trading: Trading, *, first_start: bool) -> None:
+    """Open orders and position at (re)start, reconciled with what we believed."""
+    tracker = trading.tracker
+    leftovers = await venue.open_orders()
+    for note in leftovers:
+        # A new session owns no order yet: anything open is from an old session or another
+        # client, and must not trade unseen.
+        _log.warning(
+            "cancelling order %s (client id %d) left open before this session",
+            note.update.exchange_order_id,
+            note.update.client_order_id,
+        )
+        await venue.cancel_leftover(note)
+    venue_lots = await venue.position_lots()
+    if first_start:
+        if venue_lots:
+            _log.warning("starting with a position of %d lots (average cost unknown)", venue_lots)
+        tracker.set_baseline(Position(trading.instrument.name, size_lots=venue_lots))
+    else:
+        since_ns = trading.last_fill_ns or 0
+        new = tuple(f for f in await venue.fills_since(since_ns) if tracker.on_fill(f))
+        record_fills(ctx, trading, new)
+        if new:
+            _log.info("caught up %d fills missed while disconnected", len(new))
+        if tracker.position.size_lots != venue_lots:
+            raise RiskBreach(
+                f"position mismatch after reconnect: ours {tracker.position.size_lots} lots "
+                f"from fills, the venue's {venue_lots} lots"
+            )
+    trading.portfolio_lots = venue_lots
+
+
+async def _drain(stream: trio.MemoryReceiveChannel[ThalexNotification]) -> None:
+    with contextlib.suppress(trio.EndOfChannel, trio.ClosedResourceError):
+        async for _note in stream:
+            pass
+    await trio.lowlevel.checkpoint()
+
+
+async def _cleanup(ctx: RunContext, venue: Venue) -> None:
+    """Cancel every order and check none is left (records `ctx.cleanup_complete`)."""
+    try:
+        await venue.cancel_everything()
+        left = await venue.open_orders()
+    except CLEANUP_ERRORS as exc:
+        # The connection is gone: cancel-on-disconnect removes the orders on the exchange.
+        _log.info("cleanup on a closed session (%s); cancel-on-disconnect applies", exc)
+        await trio.lowlevel.checkpoint()
+        return
+    ctx.cleanup_complete = not left
+    if left:
+        _log.error("%d orders still open after cancelling everything", len(left))
+    else:
+        _log.info("every order cancelled")

@@ -1,0 +1,88 @@
+"""The risk watchdog: position, exposure, PnL and health -> verdict, every few milliseconds.
+
+HALTED raises `RiskBreach` (the tree unwinds and cancels everything); REDUCING and recovery
+are applied by the quote loop through the verdict. Our position (from fills) is cross-checked
+against the venue's portfolio: a difference that outlives the reporting lag is a breach, never
+silently overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import trio
+
+from thalex_trio.risk.evaluator import RiskSnapshot, RiskState, TradingState, evaluate
+
+if TYPE_CHECKING:
+    from thalex_trio.runtime.context import RunContext, Trading
+
+from thalex_trio.runtime.context import RiskBreach
+
+_log = logging.getLogger(__name__)
+
+WATCHDOG_PERIOD_S = 0.05
+"""How often the limits are checked."""
+
+POSITION_MISMATCH_GRACE_S = 3.0
+"""How long our position may differ from the venue's portfolio before it is a breach (the
+portfolio channel lags fills)."""
+
+
+def check_once(ctx: RunContext, trading: Trading) -> None:
+    """Evaluate the limits now; raise RiskBreach when trading must halt."""
+    now_ns = ctx.now_ns()
+    stats = ctx.stats
+    tracker = trading.tracker
+    position = tracker.position
+    mark = trading.mark_price
+    pnl = 0.0 if mark is None else position.pnl(trading.instrument, mark).total
+    state = ctx.risk_state
+    if state is None:
+        state = RiskState.initial(now_ns, pnl=pnl)
+    snapshot = RiskSnapshot(
+        now_ns=now_ns,
+        instrument=trading.instrument,
+        position_lots=position.size_lots,
+        orders=tracker.orders(),
+        pnl=pnl,
+        mark_price=mark,
+        last_market_data_ns=trading.last_market_data_ns,
+        round_trip_s=stats.round_trip_s,
+        rejects_total=stats.rejects,
+        throttles_total=stats.throttles,
+        disconnects_total=stats.disconnects,
+    )
+    verdict = evaluate(snapshot, ctx.risk_limits, state)
+    changed = verdict.trading_state is not ctx.trading_state
+    ctx.on_verdict(verdict)
+    if changed:
+        trading.market.poke()  # re-gate the ladder now, not at the next market update
+    if verdict.trading_state is TradingState.HALTED:
+        reasons = verdict.breaches or verdict.state.halt_breaches
+        raise RiskBreach("; ".join(b.message for b in reasons) or "halted")
+    _check_position(trading)
+
+
+def _check_position(trading: Trading) -> None:
+    venue_lots = trading.portfolio_lots
+    ours = trading.tracker.position.size_lots
+    now_s = trio.current_time()
+    if venue_lots is None or venue_lots == ours:
+        trading.portfolio_mismatch_since_s = None
+        return
+    if trading.portfolio_mismatch_since_s is None:
+        trading.portfolio_mismatch_since_s = now_s
+    elif now_s - trading.portfolio_mismatch_since_s >= POSITION_MISMATCH_GRACE_S:
+        raise RiskBreach(
+            f"position mismatch: ours {ours} lots from fills, the venue's {venue_lots} lots "
+            f"for {POSITION_MISMATCH_GRACE_S:g} s"
+        )
+
+
+async def run_watchdog(ctx: RunContext, trading: Trading) -> None:
+    """Check the limits every `WATCHDOG_PERIOD_S` until cancelled or a breach."""
+    while True:
+        check_once(ctx, trading)
+        await trio.sleep(WATCHDOG_PERIOD_S)
