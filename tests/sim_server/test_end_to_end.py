@@ -126,6 +126,7 @@ async def test_client_trades_end_to_end_and_every_frame_matches_the_spec(
         )
         trades = next(i for i, n in enumerate(seen) if isinstance(n.payload, ThalexTradesPayload))
         assert order_fill < portfolio < trades
+        # type-ignore reason: the portfolio channel's payload is one member of the payload union
         assert seen[portfolio].payload.items[0].position == 0.005  # type: ignore[union-attr]
 
         # a resting quote at the touch is filled by the market's flow, as maker

@@ -147,6 +147,7 @@ async def test_restart_keeps_or_wipes_persistent_orders(
             with trio.fail_after(5):
                 await login(ws)
                 reply = await call(ws, "private/open_orders", {})
+        # type-ignore reason: raw JSON reply from the server; a wrong shape fails the test
         assert len(reply["result"]) == (1 if persist else 0)  # type: ignore[arg-type]
         assert server.stats()["restarts"] == 1
 

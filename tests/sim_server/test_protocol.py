@@ -52,6 +52,7 @@ async def call(
     while True:
         reply = orjson.loads(await ws.get_message())
         if reply.get("id") == rpc_id:
+            # type-ignore reason: raw JSON reply from the server; a wrong shape fails the test
             return reply  # type: ignore[no-any-return]
 
 
@@ -109,6 +110,7 @@ async def test_cancel_on_disconnect_by_silence(autojump_clock: trio.testing.Mock
             await call(ws, "private/set_cancel_on_disconnect", {"timeout_secs": 2}, 2)
             params = {"direction": "buy", "instrument_name": PERP, "amount": 0.01, "price": 1000}
             reply = await call(ws, "private/insert", params, 3)
+            # type-ignore reason: raw JSON reply from the server; a wrong shape fails the test
             assert reply["result"]["persistent"] is False  # type: ignore[index]
             assert len(server.open_orders()) == 1
             await trio.sleep(1.5)

@@ -26,6 +26,7 @@ _JSON_COLUMNS = {"config", "bids", "asks", "params", "goodness_of_fit"}
 
 
 def _config(tmp_path: Path, **overrides: float) -> WriterConfig:
+    # type-ignore reason: overrides are WriterConfig fields; attrs checks their types at runtime
     return WriterConfig(journal_path=tmp_path / "journal.jsonl", fsync=False, **overrides)  # type: ignore[arg-type]
 
 

@@ -36,6 +36,7 @@ _NULLABLE = {
 def openapi() -> dict[str, object]:
     """The spec with the named defects patched."""
     spec: dict[str, object] = json.loads((SHARED / "openapi.json").read_text())
+    # type-ignore reason: the OpenAPI document is untyped JSON; a wrong shape fails the test
     schemas = spec["components"]["schemas"]  # type: ignore[index]
     for envelope in ("RpcRequest", "RpcResponse"):
         schemas[envelope]["properties"]["id"] = {"type": ["integer", "string", "null"]}
@@ -54,6 +55,7 @@ def openapi() -> dict[str, object]:
 
 
 def _schemas() -> dict[str, dict[str, object]]:
+    # type-ignore reason: the OpenAPI document is untyped JSON; a wrong shape fails the test
     components: dict[str, dict[str, dict[str, object]]] = openapi()["components"]  # type: ignore[assignment]
     return components["schemas"]
 
@@ -72,17 +74,20 @@ def errors(schema: dict[str, object], instance: object) -> list[str]:
 def request_schema(method: str) -> dict[str, object]:
     """The request-body schema of an RPC method."""
     paths = openapi()["paths"]
+    # type-ignore reason: the OpenAPI document is untyped JSON; a wrong shape fails the test
     return paths[method]["rpc"]["requestBody"]["content"]["application/json"]["schema"]  # type: ignore[index,no-any-return]
 
 
 def response_schema(method: str) -> dict[str, object]:
     """The response schema (success or error) of an RPC method."""
     paths = openapi()["paths"]
+    # type-ignore reason: the OpenAPI document is untyped JSON; a wrong shape fails the test
     return paths[method]["rpc"]["responses"]["default"]["content"]["application/json"]["schema"]  # type: ignore[index,no-any-return]
 
 
 def result_example(method: str) -> object:
     """The spec's example `result` of an RPC method."""
+    # type-ignore reason: the OpenAPI document is untyped JSON; a wrong shape fails the test
     success = response_schema(method)["oneOf"][0]["allOf"][1]  # type: ignore[index]
     if "example" in success:
         return copy.deepcopy(success["example"]["result"])
@@ -106,6 +111,7 @@ def notification_example(channel_pattern: str) -> dict[str, object]:
     """The spec's example notification of a channel, assembled from the payload schema."""
     schemas = _schemas()
     props = schemas[f"{channel_pattern}_payload"]["properties"]
+    # type-ignore reason: the OpenAPI document is untyped JSON; a wrong shape fails the test
     body = props["notification"]  # type: ignore[index]
     example = body.get("example")
     if example is None and "$ref" in body:
@@ -122,5 +128,6 @@ def notification_example(channel_pattern: str) -> dict[str, object]:
             example = [{key: schemas[ref["$ref"].rsplit("/", 1)[1]]["example"]}]
         else:
             example = [{k: v["example"] for k, v in items["properties"].items() if "example" in v}]
+    # type-ignore reason: the OpenAPI document is untyped JSON; a wrong shape fails the test
     name = props["channel_name"]["example"]  # type: ignore[index]
     return {"channel_name": name, "notification": copy.deepcopy(example)}

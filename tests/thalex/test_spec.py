@@ -91,6 +91,7 @@ def patched_example(kind: ChannelKind) -> dict[str, object]:
     if repair:
         body = example["notification"]
         for item in body if isinstance(body, list) else [body]:
+            # type-ignore reason: the OpenAPI document is untyped JSON; a wrong shape fails the test
             item.update(repair)  # type: ignore[union-attr]
     assert spec.errors(spec.payload_schema(pattern), example) == []
     return example
@@ -104,6 +105,7 @@ def test_every_request_we_build_validates_against_the_spec(label: str) -> None:
 
 
 def test_every_request_type_is_a_spec_method() -> None:
+    # type-ignore reason: the OpenAPI document is untyped JSON; a wrong shape fails the test
     methods = {m for m in spec.openapi()["paths"] if not m.startswith("/")}  # type: ignore[attr-defined]
     assert set(REQUEST_TYPES) <= methods
 
@@ -115,6 +117,7 @@ def test_spec_example_notification_decodes_and_round_trips(kind: ChannelKind) ->
     decoded = codec.decode_frame(orjson.dumps(example))
     assert isinstance(decoded, ThalexNotification)
     assert decoded.channel.kind is kind
+    # type-ignore reason: the OpenAPI document is untyped JSON; a wrong shape fails the test
     again = codec.encode_notification(example["channel_name"], decoded.payload)  # type: ignore[arg-type]
     assert spec.errors(spec.payload_schema(CHANNELS[kind]), orjson.loads(again)) == []
     assert codec.decode_frame(again) == decoded

@@ -183,6 +183,7 @@ class FaultPlan:
             except FaultSpecError as exc:
                 raise FaultSpecError(f"{kind}={value}: {exc}") from None
         # Each key is a field name and its value comes from that field's parser in _PARSERS.
+        # type-ignore reason: each value was parsed for its field by the grammar; attrs validates it
         return evolve(cls(), **values)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
