@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,9 @@ SYNTHETIC_HORIZON_S = 10 * 365 * 86_400.0
 
 CHUNK_S = 1.0
 """Seconds of synthetic market per chunk fed to the engine."""
+
+
+_log = logging.getLogger("thalex_trio.sim")
 
 
 @frozen
@@ -115,6 +119,12 @@ def open_market(config: SimServerConfig) -> tuple[Instrument, Iterator[Events], 
             base = market.params or SyntheticParams(seed=config.seed, options=None)
             params = evolve(base, instrument_name=config.instrument, start_ns=start_ns)
             source = SyntheticMarket(params)
+            # Printed so an estimator's output can be checked against the truth (MODELS.md §4).
+            _log.info(
+                "synthetic market %s: known %s",
+                params.instrument_name,
+                ", ".join(f"{k}={v:g}" for k, v in source.known_parameters().items()),
+            )
             return source.instrument(), source.chunks(SYNTHETIC_HORIZON_S, CHUNK_S), start_ns
         case Replay():
             files = market.files()
