@@ -5,6 +5,8 @@ Book updates carry absolute level sizes (0 removes a level), so a subscriber tha
 a newer snapshot can apply a shared update safely. Ticker, lwt and index are sent when they
 change; book updates when levels changed or trades printed. Our own orders are not in the
 published book: the engine keeps them beside the market's book, not in it.
+
+Listed options (options.py) have instruments and tickers only: no book, lwt or trades.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ if TYPE_CHECKING:
     from thalex_trio.domain.instrument import Instrument
     from thalex_trio.sim.engine.engine import MatchingEngine
     from thalex_trio.sim.server.market_feed import TapeTrade
+    from thalex_trio.sim.server.options import OptionChain
     from thalex_trio.thalex.codec import ThalexCodec
     from thalex_trio.thalex.frames import NotificationPayload
+    from thalex_trio.thalex.wire_market import ThalexInstrument
 
 RECENT_TRADES_KEPT = 200
 """Trades remembered for `recent_trades` snapshots and the `last_price`."""
@@ -89,18 +93,23 @@ class MarketPublisher:
     """All public channel state of the server."""
 
     def __init__(
-        self, engine: MatchingEngine, codec: ThalexCodec, instruments: dict[str, Instrument]
+        self,
+        engine: MatchingEngine,
+        codec: ThalexCodec,
+        instruments: dict[str, Instrument],
+        options: OptionChain | None = None,
     ) -> None:
         self._engine = engine
         self._codec = codec
         self._instruments = instruments
+        self._options = options
         self._underlyings = {i.underlying for i in instruments.values()}
         self._feeds: dict[str, _Feed] = {}
         self.tape: collections.deque[tuple[str, TapeTrade]] = collections.deque(
             maxlen=RECENT_TRADES_KEPT
         )
         self.volume_lots: dict[str, int] = collections.Counter()
-        self._marks: dict[str, tuple[float, float]] = {}  # mark and the time it was first seen
+        self._marks: dict[str, tuple[float, int]] = {}  # mark and the engine ns it was first seen
 
     # -- subscriptions -----------------------------------------------------------------------
 
@@ -117,7 +126,9 @@ class MarketPublisher:
                 grouping, nlevels = ".".join(parts[2:-2]), parts[-2]
                 ok = grouping == "none" and (nlevels == "all" or nlevels.isdigit())
                 return channel if ok and subject in self._instruments else None
-            case ChannelKind.TICKER | ChannelKind.LWT:
+            case ChannelKind.TICKER:
+                return channel if self.lists(subject) else None
+            case ChannelKind.LWT:
                 return channel if subject in self._instruments else None
             case ChannelKind.RECENT_TRADES:
                 category = name.rsplit(".", 1)[1]
@@ -175,11 +186,8 @@ class MarketPublisher:
 
     def publish(self, now_s: float) -> None:
         """Send every due channel whose content changed."""
-        now_ns = self._engine.now_ns
         for name in self._instruments:
-            mark = self._engine.reference(name)[0]
-            if not math.isnan(mark) and self._marks.get(name, (math.nan, 0.0))[0] != mark:
-                self._marks[name] = (mark, wire_time_s(now_ns))
+            self._note_mark(name)
         for feed in list(self._feeds.values()):
             if now_s < feed.next_due_s:
                 continue
@@ -228,10 +236,7 @@ class MarketPublisher:
                 feed.trade_seq = self._last_trade_seq()
                 return ThalexRecentTrades(tuple(rows)), True
             case ChannelKind.INSTRUMENTS:
-                items = tuple(
-                    ThalexInstrumentChange(added=instrument_wire(i, self._engine.product(n)))
-                    for n, i in self._instruments.items()
-                )
+                items = tuple(ThalexInstrumentChange(added=i) for i in self.instrument_wires())
                 return ThalexInstrumentsPayload(items), True
             case _:
                 return None
@@ -355,8 +360,53 @@ class MarketPublisher:
             return self.ticker(channel.subject)
         return self.lwt(channel.subject)
 
+    def _note_mark(self, name: str) -> None:
+        """Remember when the feed's mark of `name` last changed (its `mark_timestamp`)."""
+        mark = self._engine.reference(name)[0]
+        if not math.isnan(mark) and self._marks.get(name, (math.nan, 0))[0] != mark:
+            self._marks[name] = (mark, self._engine.now_ns)
+
+    # -- listed instruments ------------------------------------------------------------------
+
+    def lists(self, name: str | None) -> bool:
+        """True for a traded instrument or a listed option."""
+        return name in self._instruments or (self._options is not None and name in self._options)
+
+    def instrument_wires(self) -> list[ThalexInstrument]:
+        """Every listed instrument as `public/instruments` describes it, options last."""
+        names = list(self._instruments)
+        if self._options is not None:
+            names += self._options.instruments
+        return [wire for name in names if (wire := self.instrument_wire(name)) is not None]
+
+    def instrument_wire(self, name: str) -> ThalexInstrument | None:
+        """One listed instrument, None if unknown."""
+        if name in self._instruments:
+            return instrument_wire(self._instruments[name], self._engine.product(name))
+        if self._options is not None and name in self._options:
+            option = self._options.instruments[name]
+            assert option.product is not None  # set by `options.listed_chain`
+            return instrument_wire(option, option.product)
+        return None
+
+    def option_ticker(self, name: str) -> ThalexTicker | None:
+        """A listed option's Black-76 ticker, marked when the perpetual's mark last changed
+        (engine time before its first mark), on that mark; None before any price is known."""
+        assert self._options is not None
+        perpetual = self._options.forward_of
+        refs = self.mark_index(perpetual)
+        if refs is None:
+            return None
+        # Noted here too: a `public/ticker` between two publishes sees the engine's new mark.
+        self._note_mark(perpetual)
+        seen = self._marks.get(perpetual)
+        mark_time_ns = self._engine.now_ns if seen is None else seen[1]
+        return self._options.ticker(name, refs[0], refs[1], mark_time_ns)
+
     def ticker(self, instrument_name: str) -> ThalexTicker | None:
         """`Ticker` of an instrument (None before any price is known)."""
+        if self._options is not None and instrument_name in self._options:
+            return self.option_ticker(instrument_name)
         refs = self.mark_index(instrument_name)
         if refs is None:
             return None
@@ -367,7 +417,7 @@ class MarketPublisher:
         funding = self._engine.reference(instrument_name)[2]
         return ThalexTicker(
             mark_price=mark,
-            mark_timestamp=self._marks.get(instrument_name, (0.0, wire_time_s(0)))[1],
+            mark_timestamp=wire_time_s(self._marks.get(instrument_name, (0.0, 0))[1]),
             delta=1.0,
             index=index,
             best_bid_price=None if top.bid is None else inst.ticks_to_price(top.bid.price_ticks),
@@ -405,7 +455,7 @@ class MarketPublisher:
                 refs = self.mark_index(name)
                 if refs is None:
                     return None
-                stamp = self._marks.get(name, (0.0, wire_time_s(self._engine.now_ns)))[1]
+                stamp = wire_time_s(self._marks.get(name, (0.0, self._engine.now_ns))[1])
                 return ThalexIndex(underlying, refs[1], stamp)
         return None
 

@@ -5,32 +5,38 @@ from __future__ import annotations
 import glob
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from attrs import evolve, field, frozen
 
 from thalex_trio.domain.enums import InstrumentKind
 from thalex_trio.domain.instrument import Instrument
 from thalex_trio.sim.engine.params import EngineParams
+from thalex_trio.sim.events import Events
 from thalex_trio.sim.market.binance import BinanceReplay
-from thalex_trio.sim.market.params import SyntheticParams
+from thalex_trio.sim.market.params import OptionChainParams, SyntheticParams
 from thalex_trio.sim.market.synthetic import SyntheticMarket
 from thalex_trio.sim.server.faults import FaultPlan
+from thalex_trio.sim.server.options import OptionChain, listed_chain
 
 _NO_FAULTS = FaultPlan()
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from thalex_trio.sim.events import Events
 
 SYNTHETIC_HORIZON_S = 10 * 365 * 86_400.0
 """The synthetic market is generated lazily for this long (in effect, forever)."""
 
 CHUNK_S = 1.0
 """Seconds of synthetic market per chunk fed to the engine."""
+
+SIM_OPTION_CHAIN = OptionChainParams(
+    expiry_days=(2, 8, 15), strikes_each_side=3, strike_step=1000.0, iv=0.5, smile=2.0
+)
+"""The default synthetic market's chain: 7 strikes 1000 apart around the money, calls and puts.
+
+The generator lists expiry `d` on the daily 08:00 UTC grid as the (d-1)th after the next one,
+so `d` is between d-1 and d days out: 2 and 8 guarantee an expiry at least 1 and at least 7
+days out (the expected-move signal's default `options_min_days` is 7), 15 a farther one.
+"""
 
 
 _log = logging.getLogger("thalex_trio.sim")
@@ -103,6 +109,9 @@ class SimServerConfig:
     engine: EngineParams | None = None
     wall_clock: Callable[[], float] = time.time
     """Seconds since the epoch: JWT `iat` checks and the synthetic market's start time."""
+    option_chain: OptionChainParams | None = SIM_OPTION_CHAIN
+    """The chain of the default synthetic market (`Synthetic()`); None lists no options.
+    A `Synthetic(params)` brings its own `params.options`; a replay lists none."""
 
     @speed.validator
     def _check_speed(self, _attribute: object, value: float) -> None:
@@ -110,13 +119,27 @@ class SimServerConfig:
             raise ValueError(f"speed must be > 0, got {value!r}")
 
 
-def open_market(config: SimServerConfig) -> tuple[Instrument, Iterator[Events], int | None]:
-    """The instrument, its event chunks, and the engine start time (None: first event's)."""
+@frozen
+class OpenedMarket:
+    """What `open_market` gives the server."""
+
+    instrument: Instrument
+    """The traded perpetual."""
+    chunks: Iterator[Events]
+    start_ns: int | None
+    """Engine start time; None: the first event's."""
+    options: OptionChain | None
+    """Options listed for market data (synthetic markets with a chain), marked on the
+    perpetual's forward."""
+
+
+def open_market(config: SimServerConfig) -> OpenedMarket:
+    """The instrument, its event chunks, the engine start time and the listed options."""
     market = config.market
     match market:
         case Synthetic():
             start_ns = int(config.wall_clock() * 1e9) // 1_000_000 * 1_000_000
-            base = market.params or SyntheticParams(seed=config.seed, options=None)
+            base = market.params or SyntheticParams(seed=config.seed, options=config.option_chain)
             params = evolve(base, instrument_name=config.instrument, start_ns=start_ns)
             source = SyntheticMarket(params)
             # Printed so an estimator's output can be checked against the truth (MODELS.md §4).
@@ -125,7 +148,12 @@ def open_market(config: SimServerConfig) -> tuple[Instrument, Iterator[Events], 
                 params.instrument_name,
                 ", ".join(f"{k}={v:g}" for k, v in source.known_parameters().items()),
             )
-            return source.instrument(), source.chunks(SYNTHETIC_HORIZON_S, CHUNK_S), start_ns
+            # Listed before the stream starts: the chain around the opening forward.
+            options = listed_chain(source, params.instrument_name)
+            if options is not None:
+                _log.info("listing %d options (market data only)", len(options.instruments))
+            chunks = source.chunks(SYNTHETIC_HORIZON_S, CHUNK_S)
+            return OpenedMarket(source.instrument(), chunks, start_ns, options)
         case Replay():
             files = market.files()
             coin_margined = any("usd_perp" in f.name for f in files)
@@ -134,4 +162,4 @@ def open_market(config: SimServerConfig) -> tuple[Instrument, Iterator[Events], 
                 config.instrument, InstrumentKind.PERPETUAL, "BTCUSD", market.tick_size, lot, lot
             )
             replay = BinanceReplay(market.tick_size, lot)
-            return instrument, replay.read_files(files), None
+            return OpenedMarket(instrument, replay.read_files(files), None, None)

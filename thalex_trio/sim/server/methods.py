@@ -63,6 +63,11 @@ INVALID_REQUEST = 6
 UNKNOWN_INSTRUMENT = 5
 UNKNOWN_UNDERLYING = 40
 
+OPTION_NOT_TRADED = UNKNOWN_INSTRUMENT
+"""Code for an insert on a listed option: the matching engine does not know the instrument
+(options are market data only, see options.py), so the exchange's UnknownInstrument, with a
+message that says so."""
+
 API_VERSION = "2.55.0"
 
 CASH_USD = 1_000_000.0
@@ -126,6 +131,14 @@ def handle(conn: Connection, wire_id: RequestId, request: ThalexRequest) -> None
             | ThalexSetMmProtectionRequest()
             | ThalexCancelMassQuoteRequest()
         ):
+            if (
+                isinstance(request, ThalexInsertRequest)
+                and core.publisher.lists(request.instrument_name)
+                and request.instrument_name not in core.instruments
+            ):
+                name = request.instrument_name[:80]
+                fail(OPTION_NOT_TRADED, f"{name!r} is listed for market data only: not traded")
+                return
             reject = core.injector.plan.reject_insert
             if (
                 isinstance(request, ThalexInsertRequest)
@@ -154,22 +167,17 @@ def handle(conn: Connection, wire_id: RequestId, request: ThalexRequest) -> None
                 trades.reverse()
             ok(ThalexTradeHistory(tuple(trades[: request.limit or 1000]), None))
         case ThalexInstrumentsRequest():
-            ok(
-                tuple(
-                    translate.instrument_wire(i, core.engine.product(n))
-                    for n, i in core.instruments.items()
-                )
-            )
+            ok(tuple(core.publisher.instrument_wires()))
         case ThalexInstrumentRequest():
-            instrument = core.instruments.get(request.instrument_name)
-            if instrument is None:
+            wire = core.publisher.instrument_wire(request.instrument_name)
+            if wire is None:
                 fail(UNKNOWN_INSTRUMENT, f"unknown instrument {request.instrument_name[:80]!r}")
                 return
-            ok(translate.instrument_wire(instrument, core.engine.product(instrument.name)))
+            ok(wire)
         case ThalexTickerRequest():
             ticker = (
                 core.publisher.ticker(request.instrument_name)
-                if request.instrument_name in core.instruments
+                if core.publisher.lists(request.instrument_name)
                 else None
             )
             if ticker is None:

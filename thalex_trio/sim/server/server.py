@@ -344,17 +344,18 @@ async def open_sim_server(
     of `config.keys_dir`. With `config.listen` the handle's `url` is the bound address.
     """
     config = config or SimServerConfig()
-    instrument, chunks, start_ns = open_market(config)
+    market = open_market(config)
+    instrument = market.instrument
     engine_params = config.engine or EngineParams(seed=config.seed)
     engine = MatchingEngine([instrument], engine_params)
-    feed = MarketFeed(engine, instrument.name, chunks)
-    origin_ns = start_ns if start_ns is not None else feed.first_time_ns()
+    feed = MarketFeed(engine, instrument.name, market.chunks)
+    origin_ns = market.start_ns if market.start_ns is not None else feed.first_time_ns()
     if origin_ns is None:
         raise ValueError(f"the market {config.market} has no events")
     clock = SimClock(origin_ns, config.speed)
     registry = KeyRegistry()
     codec = ThalexCodec()
-    publisher = MarketPublisher(engine, codec, {instrument.name: instrument})
+    publisher = MarketPublisher(engine, codec, {instrument.name: instrument}, market.options)
     injector = FaultInjector(config.faults, config.seed)
     core = SimCore(
         engine,

@@ -6,6 +6,7 @@ the exchange does); reports come back in ticks and lots and leave as the exchang
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, assert_never
 
 from attrs import frozen
@@ -276,7 +277,12 @@ def mm_protection(notice: MMProtectionNotice) -> ThalexMmProtectionUpdate:
 
 
 def instrument_wire(instrument: Instrument, product: str) -> ThalexInstrument:
-    """`Instrument` as `public/instruments` and the `instruments` channel describe it."""
+    """`Instrument` as `public/instruments` and the `instruments` channel describe it; an
+    expiring one also has its `expiry_date` (the UTC date of `expiration_timestamp`)."""
+    expiry_s = instrument.expiration_timestamp_s
+    expiry_date = (
+        None if expiry_s is None else dt.datetime.fromtimestamp(expiry_s, dt.UTC).date().isoformat()
+    )
     return ThalexInstrument(
         instrument_name=instrument.name,
         product=product,
@@ -286,7 +292,8 @@ def instrument_wire(instrument: Instrument, product: str) -> ThalexInstrument:
         underlying=instrument.underlying,
         instrument_type=instrument.kind,
         option_type=instrument.option_type,
-        expiration_timestamp=instrument.expiration_timestamp_s,
+        expiry_date=expiry_date,
+        expiration_timestamp=expiry_s,
         strike_price=instrument.strike_price,
         base_currency="USD",
     )
