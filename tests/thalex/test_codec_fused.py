@@ -99,6 +99,8 @@ def _frame(channel: str, body: object, snapshot: object = None) -> bytes:
     return orjson.dumps(frame)
 
 
+times = st.floats(0.0, 4e9)
+
 numbers = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False, width=64),
     st.integers(-(2**53), 2**53),
@@ -201,7 +203,9 @@ def test_other_instrument_grid() -> None:
 def valid_ticker_bodies(draw: st.DrawFn) -> dict[str, object]:
     body: dict[str, object] = {}
     for field in attrs.fields(ThalexTicker):
-        if field.default is attrs.NOTHING:
+        if field.name == "mark_timestamp":  # valid means a real time; see the range test below
+            body[field.name] = draw(times)
+        elif field.default is attrs.NOTHING:
             body[field.name] = draw(numbers)
         elif draw(st.booleans()):
             body[field.name] = draw(st.one_of(numbers, st.none()))
@@ -216,7 +220,6 @@ def test_hypothesis_valid_tickers_decode_alike(body: dict[str, object]) -> None:
 
 
 on_grid = st.integers(0, 10**6).map(lambda n: n * 0.5)
-times = st.floats(0.0, 4e9)
 valid_levels = st.lists(st.tuples(on_grid, on_grid, numbers).map(list), max_size=4)
 
 
@@ -238,4 +241,12 @@ def test_hypothesis_valid_books_decode_alike(
     body = {"time": time_s, "trades": book_trades, "bid_changes": bids, "ask_changes": asks}
     frame = _frame("book.BTC-PERPETUAL.none.10.100ms", body, snap)
     assert outcome(generic, frame)[0] == "ok"
+    assert_agree(frame)
+
+
+@pytest.mark.parametrize("stamp", [1e300, -1e300, 1.7976931348623157e308])
+def test_a_timestamp_out_of_range_is_a_bad_value_on_both_paths(stamp: float) -> None:
+    body = {"mark_price": 1.0, "mark_timestamp": stamp, "delta": 1.0, "index": 1.0}
+    frame = _frame("ticker.BTC-PERPETUAL.100ms", body)
+    assert outcome(generic, frame)[0] == "ValueError"
     assert_agree(frame)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from thalex_trio.thalex.wire_orders import ThalexOrderStatus, ThalexTrade
 
 _US_PER_S = 1_000_000
+_MAX_TIMESTAMP_S = 1e11  # about the year 5100: anything larger is not a timestamp
 
 
 class IncompleteWireValue(ValueError):
@@ -45,6 +46,9 @@ def seconds_to_ns(seconds: float) -> int:
     digits are beyond what a double holds at this magnitude (and the exchange says its
     timestamps are not precise anyway).
     """
+    if not -_MAX_TIMESTAMP_S < seconds < _MAX_TIMESTAMP_S:  # also catches NaN
+        # A bad frame must be counted and skipped like any other, not raise OverflowError.
+        raise ValueError(f"timestamp out of range: {seconds!r} s")
     return round(seconds * _US_PER_S) * 1000
 
 
