@@ -19,10 +19,10 @@ from psycopg import sql
 from thalex_trio.store.dsn import mask_dsn
 from thalex_trio.store.journal import read_journal
 from thalex_trio.store.migrations import apply_migrations
-from thalex_trio.store.rows import TABLES, execution_row, market_row
+from thalex_trio.store.rows import TABLES
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
     from pathlib import Path
 
     from psycopg.rows import TupleRow
@@ -52,13 +52,6 @@ def _copy_sql(table: str, *, staging: bool = False) -> sql.Composed:
     name = f"stage_{table}" if staging else table
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in TABLES[table].columns)
     return sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(name), columns)
-
-
-def _group(rows: Iterable[tuple[str, Row]]) -> dict[str, list[Row]]:
-    grouped: dict[str, list[Row]] = {}
-    for table, row in rows:
-        grouped.setdefault(table, []).append(row)
-    return grouped
 
 
 class StoreConnection:
@@ -122,13 +115,14 @@ class StoreConnection:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write(self, pending: Pending, sink_id: int) -> FlushOutcome:
+    def write(self, pending: Pending) -> FlushOutcome:
         """Write `pending` (replaying the journal first); on failure journal its execution rows.
 
-        Never raises for a database problem: the outcome says what happened.
+        Never raises for a database problem: the outcome says what happened. The rows were
+        built by the sink, so this thread runs little Python (which would hold the GIL).
         """
-        market = _group(market_row(event) for event in pending.market)
-        execution = _group(execution_row(event, sink_id, seq) for seq, event in pending.execution)
+        market = pending.market_rows
+        execution = pending.execution_rows
         replayed = 0
         try:
             conn = self._connection()

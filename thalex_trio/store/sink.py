@@ -14,6 +14,13 @@
 
 Each execution event gets `seq`, unique within the sink, and the sink a random 63-bit
 `sink_id`; `(sink_id, seq)` is the event's id in the database and in the journal.
+
+`emit` turns the event into its row at once (a dict lookup and a tuple, about a microsecond)
+and keeps only the row. Building rows is the writer's main Python work, and Python work in
+the worker thread holds the GIL the event loop needs: done here it costs the emitter a fixed,
+small amount per event instead of stalling the loop unpredictably for the length of a batch.
+Keeping rows, not events, also keeps the buffer out of the garbage collector's way: a tuple of
+numbers and strings is untracked at its first collection, an event object never is.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import secrets
 from typing import Protocol
 
 import trio
-from attrs import frozen
+from attrs import field, frozen
 
 from thalex_trio.domain.events import (
     EventClass,
@@ -33,6 +40,7 @@ from thalex_trio.domain.events import (
     TopOfBookSnapshot,
     TradePrint,
 )
+from thalex_trio.store.rows import EXECUTION_ROWS, MARKET_ROWS, TABLES, Row
 
 MARKET_TABLE: dict[type, str] = {
     TopOfBookSnapshot: "top_of_book",
@@ -60,15 +68,35 @@ class NullSink:
 
 @frozen
 class Pending:
-    """Events taken from a sink in one go: market events, and execution events with their seq."""
+    """Rows taken from a sink in one go, by table, in emit order within each table."""
 
-    market: list[StoreEvent]
-    execution: list[tuple[int, StoreEvent]]
+    rows: dict[str, list[Row]] = field(factory=dict)
 
     @property
     def is_empty(self) -> bool:
         """True when there is nothing to write."""
-        return not self.market and not self.execution
+        return not self.rows
+
+    @property
+    def market_rows(self) -> dict[str, list[Row]]:
+        """The market tables' rows (may be sampled or dropped)."""
+        return {t: rows for t, rows in self.rows.items() if not TABLES[t].execution}
+
+    @property
+    def execution_rows(self) -> dict[str, list[Row]]:
+        """The execution tables' rows (never dropped)."""
+        return {t: rows for t, rows in self.rows.items() if TABLES[t].execution}
+
+    @property
+    def market(self) -> list[Row]:
+        """Every market row, all tables together."""
+        return [row for rows in self.market_rows.values() for row in rows]
+
+    @property
+    def execution(self) -> list[tuple[int, Row]]:
+        """Every execution row with its seq, in seq order."""
+        pairs = [(int(row[1] or 0), row) for rows in self.execution_rows.values() for row in rows]
+        return sorted(pairs, key=lambda pair: pair[0])
 
 
 class StoreSink:
@@ -89,8 +117,9 @@ class StoreSink:
         self.batch_rows = batch_rows
         self.sample_every = sample_every
         self._high_water = max(int(market_capacity * high_water), 1)
-        self._market: list[StoreEvent] = []
-        self._execution: list[tuple[int, StoreEvent]] = []
+        self._rows: dict[str, list[Row]] = {}
+        self._market_count = 0
+        self._execution_count = 0
         self._seq = 0
         self._sample_tick = 0
         self._ready = trio.Event()
@@ -101,33 +130,45 @@ class StoreSink:
         """Buffer `event` (market data may be sampled or skipped); never blocks."""
         if event.KIND is EventClass.EXECUTION:
             self._seq += 1
-            self._execution.append((self._seq, event))
-            backlog = len(self._execution)
+            table, build_execution = EXECUTION_ROWS[type(event)]
+            row = build_execution(event, self.sink_id, self._seq)
+            rows = self._rows.get(table)
+            if rows is None:
+                rows = self._rows[table] = []
+            rows.append(row)
+            self._execution_count = backlog = self._execution_count + 1
             self.peak_execution_backlog = max(backlog, self.peak_execution_backlog)
             if backlog >= self.batch_rows:
                 self._ready.set()
             return
-        queued = len(self._market)
+        queued = self._market_count
         if queued >= self._high_water:
             self._sample_tick += 1
             if queued >= self.market_capacity or self._sample_tick % self.sample_every:
                 table = MARKET_TABLE[type(event)]
                 self.skipped_market_rows[table] = self.skipped_market_rows.get(table, 0) + 1
                 return
-        self._market.append(event)
+        table, build_market = MARKET_ROWS[type(event)]
+        row = build_market(event)
+        rows = self._rows.get(table)
+        if rows is None:
+            rows = self._rows[table] = []
+        rows.append(row)
+        self._market_count = queued + 1
         if queued + 1 >= self.batch_rows:
             self._ready.set()
 
     @property
     def backlog(self) -> int:
         """Events buffered and not yet taken by the writer."""
-        return len(self._market) + len(self._execution)
+        return self._market_count + self._execution_count
 
     def take_nowait(self) -> Pending:
         """Everything buffered, leaving the sink empty."""
-        pending = Pending(self._market, self._execution)
-        self._market = []
-        self._execution = []
+        pending = Pending(self._rows)
+        self._rows = {}
+        self._market_count = 0
+        self._execution_count = 0
         if self._ready.is_set():
             self._ready = trio.Event()
         return pending

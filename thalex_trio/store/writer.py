@@ -21,14 +21,13 @@ from attrs import field, frozen, mutable
 
 from thalex_trio.store.db import StoreConnection
 from thalex_trio.store.journal import Journal
-from thalex_trio.store.rows import execution_row
-from thalex_trio.store.sink import MARKET_TABLE, Pending, StoreSink
+from thalex_trio.store.sink import StoreSink
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from thalex_trio.store.db import FlushOutcome
-    from thalex_trio.store.rows import Row
+    from thalex_trio.store.sink import Pending
 
 _log = logging.getLogger(__name__)
 
@@ -85,16 +84,15 @@ JOB_WAIT_S = 60.0
 class _WriteJob:
     """One flush's write, run in a worker thread; `done` tells when it finished."""
 
-    def __init__(self, connection: StoreConnection, pending: Pending, sink_id: int) -> None:
+    def __init__(self, connection: StoreConnection, pending: Pending) -> None:
         self.connection = connection
         self.pending = pending
-        self.sink_id = sink_id
         self.outcome: FlushOutcome | None = None
         self.done = threading.Event()
 
     def run(self) -> None:
         try:
-            self.outcome = self.connection.write(self.pending, self.sink_id)
+            self.outcome = self.connection.write(self.pending)
         finally:
             self.done.set()
 
@@ -139,7 +137,7 @@ class StoreWriter:
             if pending.is_empty and not self.connection.journal_pending:
                 await trio.lowlevel.checkpoint()
                 return
-            job = _WriteJob(self.connection, pending, self.sink.sink_id)
+            job = _WriteJob(self.connection, pending)
             self._job = job
             await trio.to_thread.run_sync(job.run, abandon_on_cancel=True)
             self._settle(job)
@@ -184,14 +182,10 @@ class StoreWriter:
                 self._journal_nowait(pending)
 
     def _journal_nowait(self, pending: Pending) -> None:
-        rows: dict[str, list[Row]] = {}
-        for seq, event in pending.execution:
-            table, row = execution_row(event, self.sink.sink_id, seq)
-            rows.setdefault(table, []).append(row)
-        self.stats.journaled_rows += self.connection.journal_rows(rows)
-        for event in pending.market:
-            table = MARKET_TABLE[type(event)]
-            self.stats.dropped_market_rows[table] = self.stats.dropped_market_rows.get(table, 0) + 1
+        self.stats.journaled_rows += self.connection.journal_rows(pending.execution_rows)
+        for table, rows in pending.market_rows.items():
+            dropped = self.stats.dropped_market_rows
+            dropped[table] = dropped.get(table, 0) + len(rows)
 
 
 def _sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
