@@ -90,11 +90,13 @@ async def run_bot(
     duration_s: float | None,
     handle_signals: bool = False,
     make_venue: Callable[[ThalexSession, Instrument], Venue] = live_venue,
+    logged_in: bool = True,
 ) -> Outcome:
-    """The supervised tree against `server`; its exit status."""
+    """The supervised tree against `server`; its exit status. Without `logged_in` the session
+    uses the public channels only (as shadow mode does)."""
     spec = SessionSpec(
         endpoint=URL,
-        credentials=Credentials(KEY_ID, Secret(private_pem())),
+        credentials=Credentials(KEY_ID, Secret(private_pem())) if logged_in else None,
         instrument_name="BTC-PERPETUAL",
         underlying="BTCUSD",
         connect=server.connect_memory,

@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from thalex_trio.thalex.ratelimit import (
+    ENGINE_RATE_PER_S,
+    NON_PERSISTENT_ENGINE_RATE_PER_S,
     THROTTLE_BACKOFF_INITIAL_S,
     THROTTLE_BACKOFF_MAX_S,
     Lane,
     RateLimiter,
+    TokenBucket,
     lane_of,
 )
 
@@ -58,3 +61,25 @@ def test_throttle_closes_the_lane_with_doubling_backoff_reset_by_success() -> No
     assert limiter.on_throttled(Lane.ENGINE, 100.0) == THROTTLE_BACKOFF_INITIAL_S
     # After the pause the bucket starts empty-then-refilled, not with a backlog burst.
     assert limiter.reserve(Lane.ENGINE, 100.0 + THROTTLE_BACKOFF_INITIAL_S) == 0
+
+
+@pytest.mark.parametrize("start_s", [0.0, 1.3, 7.7, 100.1, 12_345.678, 1_000_000.25])
+@pytest.mark.parametrize("rate_per_s", [ENGINE_RATE_PER_S, NON_PERSISTENT_ENGINE_RATE_PER_S, 1000])
+def test_a_wait_always_moves_the_clock_forward(start_s: float, rate_per_s: int) -> None:
+    """Sleeping exactly the wait asked for (as a virtual clock does) always ends in a token.
+
+    The refill is a float sum: a bucket due exactly now could hold 0.9999999999999998 tokens
+    and ask for a wait of ~1e-17 s, which `now + wait` rounds away, so a sender on a MockClock
+    spun forever.
+    """
+    bucket = TokenBucket(rate_per_s, start_s)
+    bucket.drain(start_s)
+    now_s = start_s
+    for _ in range(3 * rate_per_s):
+        waits = 0
+        while (wait_s := bucket.try_take(now_s)) > 0:
+            assert now_s + wait_s > now_s
+            now_s += wait_s
+            waits += 1
+            assert waits <= 2  # one wait, plus at most one rounding remainder
+    assert now_s - start_s == pytest.approx(3.0, abs=1e-3)

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import json
 import logging
+import math
 import secrets
 import sys
 import time
@@ -140,18 +141,23 @@ def sim_dev_key(keys_dir: Path) -> tuple[str, Path]:
 def make_venue_factory(
     options: RunOptions, clock: WallClock
 ) -> Callable[[ThalexSession, Instrument], Venue]:
-    """Live orders over the session, or the shadow matching engine."""
+    """Live orders over the session, or the shadow matching engine (one for the whole run,
+    so positions and fills survive a reconnect)."""
     del clock
     if options.mode == "live":
         return LiveVenue
-    raise UsageError("shadow mode: the shadow venue is not built yet")
+    from thalex_trio.runtime.shadow_venue import ShadowExchange
+
+    return ShadowExchange(options.config.engine)
 
 
 def run_app(options: RunOptions) -> Outcome:
     """Run to the end; the process exit status."""
     try:
         check_options(options)
-        if options.network is NetworkName.SIM and options.sim_url is not None:
+        if options.mode == "shadow":
+            pass  # public market data only: no key needed
+        elif options.network is NetworkName.SIM and options.sim_url is not None:
             from thalex_trio.sim.server.keys import default_keys_dir
 
             dev_key: tuple[str, Path] | None = sim_dev_key(options.keys_dir or default_keys_dir())
@@ -201,14 +207,17 @@ async def _main(options: RunOptions, holder: list[RunContext]) -> Outcome:
                 dev_key = (server.key_id, server.private_key_path)
                 endpoint = server.url
                 _log.info("simulator started in-process at %s", endpoint)
-            else:
+            elif options.mode == "live":
                 from thalex_trio.sim.server.keys import default_keys_dir
 
                 dev_key = sim_dev_key(options.keys_dir or default_keys_dir())
                 endpoint = options.sim_url
+            else:
+                endpoint = options.sim_url
         else:
             endpoint = Network.PROD if options.network is NetworkName.PROD else Network.TEST
-        credentials = credentials_from(options, dev_key)
+        # Shadow never logs in: market channels are public, and no order can reach the exchange.
+        credentials = credentials_from(options, dev_key) if options.mode == "live" else None
         ctx = build_context(options, clock, sink)
         holder.append(ctx)
         spec = SessionSpec(
@@ -278,14 +287,26 @@ async def _open_sink(options: RunOptions) -> AsyncIterator[EventSink]:
     from thalex_trio.store.lifecycle import open_store
 
     data_dir = None if persistence.data_dir is None else Path(persistence.data_dir)
-    async with contextlib.AsyncExitStack() as stack:
-        sink: EventSink = NullSink()
-        try:
-            with trio.fail_after(STORE_START_DEADLINE_S):
+    # The startup deadline's scope must enclose the store's whole life: the store opens
+    # nurseries and scopes of its own, which may only be exited inside the scopes they were
+    # entered in (a `fail_after` around the entry alone corrupts Trio's scope stack).
+    yielded = False
+    with trio.CancelScope(deadline=trio.current_time() + STORE_START_DEADLINE_S) as startup:
+        async with contextlib.AsyncExitStack() as stack:
+            sink: EventSink = NullSink()
+            try:
                 writer = await stack.enter_async_context(
                     open_store(options.secrets.dsn, data_dir=data_dir)
                 )
-            sink = writer.sink
-        except Exception as exc:  # any failure to start the store: the run goes on unrecorded
-            _log.warning("persistence disabled: the store did not start (%s)", exc)
-        yield sink
+                sink = writer.sink
+            except Exception as exc:  # any failure to start the store: the run goes on unrecorded
+                _log.warning("persistence disabled: the store did not start (%s)", exc)
+            startup.deadline = math.inf
+            yielded = True
+            yield sink
+    if not yielded:
+        _log.warning(
+            "persistence disabled: the store did not start within %g s", STORE_START_DEADLINE_S
+        )
+        yield NullSink()
+    await trio.lowlevel.checkpoint()

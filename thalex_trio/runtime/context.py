@@ -21,6 +21,7 @@ from thalex_trio.reconcile.tracker import OrderTracker
 from thalex_trio.risk.evaluator import RiskState, TradingState, Verdict
 from thalex_trio.risk.limits import RiskLimits
 from thalex_trio.runtime.clock import WallClock
+from thalex_trio.runtime.feed import OrderFeedProbe
 from thalex_trio.runtime.market_state import Latest, Signal
 from thalex_trio.runtime.status import RunStats
 from thalex_trio.store.sink import EventSink
@@ -67,6 +68,8 @@ class Trading:
     executor_wake: Signal = field(factory=Signal)
     """Set by the quote loop (new ladder) and the order feed (an order changed: the executor
     may finish levels it had to defer)."""
+    order_feed: OrderFeedProbe | None = None
+    """Whether the order feed has caught up (set per session; read by the executor)."""
     portfolio_lots: int | None = None
     """The venue's statement of our position (order feed)."""
     portfolio_mismatch_since_s: float | None = None

@@ -53,6 +53,8 @@ async def run_executor(ctx: RunContext, trading: Trading, venue: Venue) -> None:
         ctx.stats.plans += 1
         origin_ns = current.origin_perf_ns if current.version != measured else None
         for action in plan.actions:
+            if trading.order_feed is not None:
+                await trading.order_feed.settled()
             if not still_applies(trading, action):
                 continue  # the order changed while earlier actions were answered
             if origin_ns is not None:

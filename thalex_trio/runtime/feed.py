@@ -113,6 +113,36 @@ async def run_order_feed(
                     assert_never(event)
 
 
+ORDER_FEED_SETTLE_CHECKPOINTS = 64
+"""Most scheduler passes the executor yields for the order feed to catch up (it runs on the
+next pass; the bound only guards against a feed that is gone)."""
+
+
+class OrderFeedProbe:
+    """Whether the order feed has applied every venue event it was sent.
+
+    An event waiting in the channel (or handed to the feed that has not run yet) may be the
+    fill of an order the executor is about to amend: sending the amend anyway earns a
+    rejection, and the fill can then land on an order the tracker has already forgotten.
+    """
+
+    def __init__(self, events: trio.MemoryReceiveChannel[VenueEvent]) -> None:
+        self._events = events
+
+    def busy(self) -> bool:
+        """True while events are queued or the feed is not back waiting for the next one."""
+        stats = self._events.statistics()
+        return stats.current_buffer_used > 0 or stats.tasks_waiting_receive == 0
+
+    async def settled(self) -> None:
+        """Let the feed apply what it was sent (a few scheduler passes at most)."""
+        await trio.lowlevel.checkpoint()
+        for _ in range(ORDER_FEED_SETTLE_CHECKPOINTS):
+            if not self.busy():
+                return
+            await trio.lowlevel.checkpoint()
+
+
 def record_fills(ctx: RunContext, trading: Trading, fills: tuple[Fill, ...]) -> None:
     """Count and record fills already applied to the tracker's position."""
     for fill in fills:

@@ -22,7 +22,12 @@ from thalex_trio.domain.position import Position
 from thalex_trio.reconcile.tracker import OrderTracker
 from thalex_trio.runtime.context import RiskBreach, Trading
 from thalex_trio.runtime.executor import run_executor
-from thalex_trio.runtime.feed import record_fills, run_market_feed, run_order_feed
+from thalex_trio.runtime.feed import (
+    OrderFeedProbe,
+    record_fills,
+    run_market_feed,
+    run_order_feed,
+)
 from thalex_trio.runtime.persistence_tap import run_persistence_tap
 from thalex_trio.runtime.quote_loop import run_quote_loop
 from thalex_trio.runtime.venue import CLEANUP_ERRORS, VenueEvent
@@ -156,6 +161,7 @@ async def _trade(
         await session.subscribe(channels)
         await _snapshot(ctx, venue, trading, first_start=first_start)
     venue_send, venue_receive = trio.open_memory_channel[VenueEvent](VENUE_EVENT_BUFFER)
+    trading.order_feed = OrderFeedProbe(venue_receive)
     async with trio.open_nursery() as nursery:
         await nursery.start(venue.run, venue_send)
         nursery.start_soon(run_order_feed, ctx, trading, venue_receive)

@@ -29,6 +29,17 @@ THROTTLE_BACKOFF_INITIAL_S = 1.0
 THROTTLE_BACKOFF_MAX_S = 16.0
 """Longest pause after repeated throttle replies."""
 
+TOKEN_EPSILON = 1e-9
+"""A bucket this close below a whole token counts as holding one. The refill is a float sum,
+so a bucket that is due exactly now can hold 0.999...9 tokens; the wait that leaves is far
+below the resolution of the clock, and a virtual (Mock) clock never gets past it."""
+
+MIN_WAIT_S = 1e-6
+"""Shortest wait `try_take` asks for. Waits are rounded up to it so that `now + wait` is a
+later float than `now` for any clock below ~10^9 s (the epsilon alone is not enough once the
+clock's own resolution is coarser than the deficit); a microsecond is invisible next to the
+exchange's 20-100 ms spacing."""
+
 
 class Lane(enum.Enum):
     """Which exchange limit a request counts against."""
@@ -84,10 +95,10 @@ class TokenBucket:
     def try_take(self, now_s: float) -> float:
         """Take a token: 0.0 when taken, else the seconds until one is due (nothing taken)."""
         self._refill(now_s)
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+        if self.tokens >= 1.0 - TOKEN_EPSILON:
+            self.tokens = max(self.tokens - 1.0, 0.0)
             return 0.0
-        return (1.0 - self.tokens) / self.rate_per_s
+        return max((1.0 - self.tokens) / self.rate_per_s, MIN_WAIT_S)
 
     def set_rate(self, rate_per_s: float, now_s: float) -> None:
         """Change rate and capacity (cancel-on-disconnect raises the engine rate)."""
