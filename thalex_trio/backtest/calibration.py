@@ -6,6 +6,10 @@ The book is rebuilt by the matching engine (no orders); on a grid of
 mid to `on_mid`, exactly as the live quoter feeds them. The suggested gamma is the one whose
 GLFT skew per lot, times the position limit in quote units, equals `target_skew_ticks`
 (MODELS.md §2, solved by bisection in log gamma).
+
+Goodness of fit per side (`FitQuality`) is computed here over the same window and depths as the
+estimator's last refit: the per-step farthest reach from the previous grid mid, the points
+(delta, ln lambda) the depth-count fit uses, and the R^2 of the log-linear line through them.
 """
 
 from __future__ import annotations
@@ -23,9 +27,52 @@ from thalex_trio.strategy.estimators.market import MarketEstimator
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from numpy.typing import NDArray
+
     from thalex_trio.domain.instrument import Instrument
     from thalex_trio.sim.events import Events
     from thalex_trio.strategy.params import EstimatorParams
+
+
+@frozen
+class FitQuality:
+    """How well ln lambda = ln A - k delta fits one side: R^2 over the depths used, and the
+    grid steps (of `steps` in the window) with a trade on that side."""
+
+    r_squared: float
+    depths_used: int
+    steps_with_trades: int
+    steps: int
+
+
+_NO_FIT = FitQuality(math.nan, 0, 0, 0)
+
+
+def fit_quality(
+    reach_ticks: NDArray[np.float64], step_s: float, depths_ticks: NDArray[np.float64],
+    min_count: int,
+) -> FitQuality:  # fmt: skip
+    """R^2 of the depth-count fit (the points `depth_count_intensity_fit` uses) of one side."""
+    steps = reach_ticks.shape[0]
+    if steps == 0:
+        return _NO_FIT
+    reached = reach_ticks[np.isfinite(reach_ticks)]
+    xs: list[float] = []
+    ys: list[float] = []
+    for depth in depths_ticks.tolist():
+        count = int(np.count_nonzero(reached >= depth))
+        if count < max(min_count, 1) or count >= steps:
+            continue
+        xs.append(depth)
+        ys.append(math.log(-math.log1p(-count / steps) / step_s))
+    r_squared = math.nan
+    if len(xs) >= 2:
+        x, y = np.asarray(xs), np.asarray(ys)
+        slope, intercept = np.polyfit(x, y, 1)
+        total = float(np.sum((y - y.mean()) ** 2))
+        residual = float(np.sum((y - (slope * x + intercept)) ** 2))
+        r_squared = 1.0 - residual / total if total > 0 else math.nan
+    return FitQuality(r_squared, len(xs), int(reached.shape[0]), steps)
 
 
 @frozen
@@ -42,6 +89,8 @@ class Calibration:
     steps: int
     trades: int
     suggested_gamma_per_tick: float
+    bid_fit: FitQuality = _NO_FIT
+    ask_fit: FitQuality = _NO_FIT
 
     def toml_snippet(self) -> str:
         """A `[strategy]` snippet with the fitted fallbacks and the suggested gamma."""
@@ -75,6 +124,10 @@ def suggest_gamma(
     return math.exp(0.5 * (low + high))
 
 
+def _farther(current: float, depth: float) -> float:
+    return current if current >= depth else depth  # nan (no trade yet) is never >=
+
+
 def calibrate(
     chunks: Iterable[Events],
     instrument: Instrument,
@@ -91,6 +144,9 @@ def calibrate(
     pending = np.zeros((0, 3), dtype=np.int64)
     next_ns: int | None = None
     trades = 0
+    grid_mid: float | None = None
+    bid_reach: list[float] = []  # per grid step, farthest trade depth from the previous mid
+    ask_reach: list[float] = []
     for chunk in chunks:
         engine.feed(name, chunk)
         traded = chunk[chunk["kind"] == TRADE_EVENT]
@@ -105,13 +161,22 @@ def calibrate(
         while next_ns < last:
             engine.advance_to(next_ns)
             end = int(np.searchsorted(pending[:, 0], next_ns, side="right"))
+            bid_depth = ask_depth = math.nan
             for ts, price, side in pending[:end].tolist():
                 estimator.on_trade(ts, float(price), side > 0)
+                if grid_mid is not None and side > 0:
+                    ask_depth = _farther(ask_depth, price - grid_mid)
+                elif grid_mid is not None:
+                    bid_depth = _farther(bid_depth, grid_mid - price)
             trades += end
             pending = pending[end:]
+            if grid_mid is not None:
+                bid_reach.append(bid_depth)
+                ask_reach.append(ask_depth)
             mid = engine.top_of_book(name).mid_ticks
             if mid is not None:
                 estimator.on_mid(next_ns, mid)
+                grid_mid = mid
             next_ns += step_ns
     vol = estimator.volatility
     bid, ask = estimator.bid_intensity, estimator.ask_intensity
@@ -122,6 +187,21 @@ def calibrate(
     gamma = nan
     if all(math.isfinite(x) and x > 0 for x in (sigma, a, k)):
         gamma = suggest_gamma(sigma, a, k, limit_units, target_skew_ticks)
+    window = max(2, round(params.intensity_window_s / params.sample_interval_s))
+    depths = np.arange(
+        params.intensity_min_depth_ticks,
+        params.intensity_max_depth_ticks + 1e-9,
+        params.intensity_depth_step_ticks,
+    )
+    bid_fit, ask_fit = (
+        fit_quality(
+            np.asarray(reach[-window:], dtype=np.float64),
+            params.sample_interval_s,
+            depths,
+            params.intensity_min_count,
+        )
+        for reach in (bid_reach, ask_reach)
+    )
     return Calibration(
         sigma_fast_ticks_per_sqrt_s=vol.fast_ticks_per_sqrt_s if vol else nan,
         sigma_mid_ticks_per_sqrt_s=sigma,
@@ -133,4 +213,6 @@ def calibrate(
         steps=estimator.steps_sampled,
         trades=trades,
         suggested_gamma_per_tick=gamma,
+        bid_fit=bid_fit,
+        ask_fit=ask_fit,
     )

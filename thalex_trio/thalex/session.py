@@ -115,8 +115,10 @@ class ThalexSession:
         account_send: trio.MemorySendChannel[ThalexNotification],
         market_events: trio.MemoryReceiveChannel[ThalexNotification],
         account_events: trio.MemoryReceiveChannel[ThalexNotification],
+        on_frame: Callable[[str | bytes, int], None] | None = None,
     ) -> None:
         self._ws = ws
+        self._on_frame = on_frame
         self._rpc = RpcCorrelator(codec)
         self._limiter = RateLimiter(trio.current_time())
         self._waiters: dict[int, _Waiter] = {}
@@ -236,7 +238,10 @@ class ThalexSession:
         try:
             async with self._market_send, self._account_send:
                 while True:
-                    received = self._rpc.receive(await self._ws.get_message())
+                    frame = await self._ws.get_message()
+                    if self._on_frame is not None:
+                        self._on_frame(frame, time.time_ns())
+                    received = self._rpc.receive(frame)
                     if isinstance(received, ThalexNotification):
                         await self._route(received)
                     elif received is not None:
@@ -316,6 +321,7 @@ async def open_thalex_session(
     connect: Callable[[str], AbstractAsyncContextManager[WebSocketConnection]] = default_connector,
     wall_clock: Callable[[], float] = time.time,
     strict: bool = False,
+    on_frame: Callable[[str | bytes, int], None] | None = None,
 ) -> AsyncIterator[ThalexSession]:
     """Connect, log in, set cancel-on-disconnect, subscribe, and yield the session.
 
@@ -323,14 +329,18 @@ async def open_thalex_session(
     a public-only session. `cancel_on_disconnect_s=None` leaves the session persistent.
     `subscribe` defaults to `system`, so reconnect notices arrive; pass `()` to skip it.
     `wall_clock` stamps the JWT (injected so tests are deterministic); `strict` decodes with
-    unknown keys as errors (tests).
+    unknown keys as errors (tests). `on_frame`, if given, sees every frame exactly as received
+    with its local receive time (`time.time_ns()`), before decoding, in the reader task (the
+    recorder); it must return quickly, since the reader waits for it.
     """
     url = endpoint_url(network)
     codec = ThalexCodec(strict=strict)
     market_send, market_events = trio.open_memory_channel[ThalexNotification](EVENT_BUFFER)
     account_send, account_events = trio.open_memory_channel[ThalexNotification](EVENT_BUFFER)
     async with connect(url) as ws, trio.open_nursery() as nursery:
-        session = ThalexSession(ws, codec, market_send, account_send, market_events, account_events)
+        session = ThalexSession(
+            ws, codec, market_send, account_send, market_events, account_events, on_frame
+        )
         nursery.start_soon(session.run_reader)
         with trio.fail_after(HANDSHAKE_TIMEOUT_S):
             if credentials is not None:

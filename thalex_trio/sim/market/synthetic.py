@@ -1,13 +1,20 @@
 """The seeded synthetic market: known sigma, A and k, served as normalised engine events.
 
-Per step of `step_ms`: the mid (continuous, in ticks) moves by a Gaussian step of
-`sigma * sqrt(dt)` (times the regime's multiplier, plus drift and Poisson jumps); the book is
-re-laid around it (best bid = floor(mid - half_spread), best ask = ceil(mid + half_spread),
-`depth_levels` per side with the configured profile; levels emptied by trades refill with
-`refill_probability` per step); then market orders arrive per side as a Poisson process of rate
-A whose reach beyond the mid is exponential with rate k, so orders reach depth delta or beyond
-at rate A exp(-k delta) (MODELS.md §4). An order prints a trade at every displayed level it
-reaches, taking the level, so our quotes at that depth are filled through the trade tape.
+Per step of `step_ms`: market orders arrive per side as a Poisson process of rate A whose reach
+beyond the mid is exponential with rate k, so orders reach depth delta or beyond at rate
+A exp(-k delta) (MODELS.md §4). An order prints a trade at every displayed level it reaches,
+taking the level, so our quotes at that depth are filled through the trade tape. Then the mid
+(continuous, in ticks) moves by a Gaussian step of `sigma * sqrt(dt)` (times the regime's
+multiplier, plus drift and Poisson jumps) and the book is re-laid around it (best bid =
+floor(mid - half_spread), best ask = ceil(mid + half_spread), `depth_levels` per side with the
+configured profile; levels emptied by trades refill with `refill_probability` per step).
+
+Orders come before the re-lay so that the book published at the end of a step is centred on the
+latent mid: with `refill_probability = 1` the observable mid follows the random walk up to tick
+rounding, which is what `known_parameters` promises. (Re-laying first left the levels the orders
+had just taken empty until the next step, and that transient depletion added several times the
+walk's own variance to the sampled mid.) With partial refill, depleted levels shift the
+observable mid on purpose: that market's sigma is no longer the walk's alone.
 Mark, index and funding rate are emitted every `reference_interval_ms`.
 """
 
@@ -122,13 +129,15 @@ class SyntheticMarket:
         )
         for _ in range(int(rng.poisson(p.jump_rate_per_s * dt_s))):
             move += p.jump_sigma_ticks * float(rng.standard_normal())
-        self.mid_ticks = max(self.mid_ticks + move, 2.0 * p.depth_levels + 2.0)
-        self._emit_changes(rows, flags, ts)
+        # Orders before the re-lay: the book published at the step's end is centred on the
+        # latent mid (module docstring), and orders reach from the mid the step started at.
         rate = p.arrival_a_per_s * arrival_mult * dt_s
         for side in (1, -1):
             for _ in range(int(rng.poisson(rate))):
                 reach = float(rng.exponential(1.0 / p.arrival_k_per_tick))
                 self._market_order(rows, flags, ts, side, reach)
+        self.mid_ticks = max(self.mid_ticks + move, 2.0 * p.depth_levels + 2.0)
+        self._emit_changes(rows, flags, ts)
         if ts >= self._next_reference_ns:
             self._references(rows, flags, ts)
             self._next_reference_ns = ts + p.reference_interval_ms * 1_000_000
