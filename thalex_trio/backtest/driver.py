@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from thalex_trio.domain.fill import Fill
     from thalex_trio.domain.ids import ClientOrderId
     from thalex_trio.domain.market import TopOfBook
+    from thalex_trio.domain.order import Order
     from thalex_trio.domain.quote import QuoteLadder
     from thalex_trio.sim.engine.reports import RequestId
 
@@ -310,11 +311,13 @@ class BacktestDriver:
         resting_buy, resting_sell, flight_buy, flight_sell = tracker.exposure_lots()
         exposure = Exposure(position.size_lots, resting_buy, resting_sell, flight_buy, flight_sell)
         ladder = quoter.decide(now, exposure)
-        gated = self._gate(now, ladder, top)
+        # Risk and the reconciler see the same orders: nothing changes the tracker in between.
+        orders = tracker.orders()
+        gated = self._gate(now, ladder, top, orders)
         self._record_quotes(now, gated)
         plan = reconcile(
             gated,
-            tracker.orders(),
+            orders,
             position_lots=position.size_lots,
             instrument=self.instrument,
             params=self.app.reconcile,
@@ -348,7 +351,9 @@ class BacktestDriver:
                     levels = bid_level if order.side is _BUY else ask_level
                     self._levels[cid] = levels.get(action.price_ticks, len(levels))
 
-    def _gate(self, now: int, ladder: QuoteLadder, top: TopOfBook) -> QuoteLadder:
+    def _gate(
+        self, now: int, ladder: QuoteLadder, top: TopOfBook, orders: tuple[Order, ...]
+    ) -> QuoteLadder:
         assert self._risk is not None
         tracker = self.tracker
         position = tracker.position
@@ -358,7 +363,7 @@ class BacktestDriver:
             now_ns=now,
             instrument=self.instrument,
             position_lots=position.size_lots,
-            orders=tracker.orders(),
+            orders=orders,
             pnl=pnl,
             mark_price=None if math.isnan(mid) else mid * self.instrument.tick_size,
             last_market_data_ns=top.time_ns,

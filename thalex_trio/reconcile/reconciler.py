@@ -235,6 +235,8 @@ def reconcile(
             (MassQuote(name, bids.mass_quote, asks.mass_quote),), next_client_order_id, deferred
         )
 
+    if bids is asks is _NOTHING and not aged:
+        return Plan((), next_client_order_id, deferred)  # the steady state: nothing to send
     actions: list[Action] = [Cancel(o.client_order_id) for o in aged]
     actions.extend(Cancel(o.client_order_id) for o in bids.cancels)
     actions.extend(Cancel(o.client_order_id) for o in asks.cancels)
@@ -282,6 +284,10 @@ def _plan_side(
     sign = 1 if side is _BUY else -1
     n_levels = len(levels)
     n_orders = len(candidates)
+    if n_levels == n_orders and _in_place(
+        levels, candidates, sign, threshold_ticks, tolerance_lots
+    ):
+        return _NOTHING
     if n_orders > 1:
         candidates.sort(key=_BY_KEY, reverse=True)
     match = [-1] * n_levels
@@ -379,6 +385,37 @@ def _plan_side(
         else:
             advances.append(amend)
     return _SidePlan(cancels, retreats, advances, inserts, None, deferred)
+
+
+def _in_place(
+    levels: list[Level],
+    candidates: list[_Candidate],
+    sign: int,
+    threshold_ticks: int,
+    tolerance_lots: int,
+) -> bool:
+    """True when the i-th candidate, as given, sits in the keep band of the i-th level.
+
+    The steady state, checked without the matching's bookkeeping. Keep bands are disjoint
+    and descending, so candidates that pass are already sorted best first, and the sweep of
+    `_plan_side` would keep each level's own candidate: the plan is empty either way.
+    """
+    last = len(levels) - 1
+    for i, (price, lots) in enumerate(levels):
+        want_key = sign * price
+        floor_key = want_key - threshold_ticks
+        if i < last:
+            next_key = sign * levels[i + 1][0]
+            if next_key > floor_key:
+                floor_key = next_key
+        candidate = candidates[i]
+        key = candidate[0]
+        if (
+            not floor_key < key <= want_key
+            or not -tolerance_lots <= candidate[1] - lots <= tolerance_lots
+        ):
+            return False
+    return True
 
 
 def _mass_quote_side(

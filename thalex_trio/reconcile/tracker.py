@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from thalex_trio.domain.order import OrderUpdate
 
 
+_BUY = Side.BUY
+_OPEN = OrderState.OPEN
+_TERMINAL = OrderState.TERMINAL
+
 FIRST_CLIENT_ORDER_ID = ClientOrderId(1)
 """Where client order ids start unless the caller continues a previous run's sequence."""
 
@@ -59,8 +63,11 @@ class OrderTracker:
 
     def orders(self) -> tuple[Order, ...]:
         """Every non-terminal order, plus terminal ones whose reported fills we lack."""
+        # `Order.is_terminal` and `unaccounted_fill_lots` inlined: called on every decision.
         return tuple(
-            o for o in self._orders.values() if not o.is_terminal or o.unaccounted_fill_lots > 0
+            o
+            for o in self._orders.values()
+            if o.state is not _TERMINAL or o.reported_filled_lots > o.filled_lots
         )
 
     def order(self, client_order_id: ClientOrderId) -> Order | None:
@@ -73,17 +80,29 @@ class OrderTracker:
         An order counts as in flight while one of our requests on it is unanswered; its size is
         `Order.worst_case_remaining_lots` (an amend to a larger size may still succeed).
         """
+        # The `Order` properties inlined (this runs on every decision): for a live order,
+        # `worst_case_remaining_lots` is max(amount - filled, 0), raised to the pending amend's
+        # remaining size when that is larger, with filled the larger of ours and the reported.
         resting_buy = resting_sell = flight_buy = flight_sell = 0
         for order in self._orders.values():
-            if order.is_terminal:
+            state = order.state
+            if state is _TERMINAL:
                 continue
-            lots = order.worst_case_remaining_lots
-            if order.state.in_flight:
-                if order.side is Side.BUY:
+            filled = order.filled_lots
+            if order.reported_filled_lots > filled:
+                filled = order.reported_filled_lots
+            lots = order.amount_lots - filled
+            if lots < 0:
+                lots = 0
+            pending = order.pending_amount_lots
+            if pending is not None and pending - filled > lots:
+                lots = pending - filled
+            if state is not _OPEN:  # PENDING_INSERT, PENDING_AMEND or PENDING_CANCEL
+                if order.side is _BUY:
                     flight_buy += lots
                 else:
                     flight_sell += lots
-            elif order.side is Side.BUY:
+            elif order.side is _BUY:
                 resting_buy += lots
             else:
                 resting_sell += lots

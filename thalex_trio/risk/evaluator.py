@@ -11,16 +11,17 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from attrs import evolve, frozen
+from attrs import frozen
 
 from thalex_trio.domain.instrument import Instrument
-from thalex_trio.domain.order import Order
+from thalex_trio.domain.order import Order, OrderState
 from thalex_trio.risk.exposure import worst_case_lots
 
 if TYPE_CHECKING:
     from thalex_trio.risk.limits import RiskLimits
 
 _NS = 1_000_000_000
+_TERMINAL = OrderState.TERMINAL
 
 
 class TradingState(enum.Enum):
@@ -56,6 +57,11 @@ class BreachKind(enum.Enum):
 _HALTING = frozenset(
     {BreachKind.ORDER_SIZE, BreachKind.DRAWDOWN, BreachKind.STOP_LOSS, BreachKind.DISCONNECTS}
 )
+
+# Module constants: an enum member lookup (`TradingState.ACTIVE`) costs ten times as much.
+_ACTIVE = TradingState.ACTIVE
+_REDUCING = TradingState.REDUCING
+_HALTED = TradingState.HALTED
 
 
 @frozen
@@ -143,44 +149,73 @@ def evaluate(snapshot: RiskSnapshot, limits: RiskLimits, state: RiskState) -> Ve
     means REDUCING. Once no breach remains for `limits.cooldown_s`, the state returns to ACTIVE
     at 1/`recovery_steps` of full size, growing one step every `recovery_step_s`.
     """
-    if state.trading_state is TradingState.HALTED:
-        return Verdict(TradingState.HALTED, 0.0, state.halt_breaches, state)
+    # States are built with the constructor rather than `attrs.evolve`, which inspects the
+    # class on every call and cost more than the rest of an evaluation.
+    if state.trading_state is _HALTED:
+        return Verdict(_HALTED, 0.0, state.halt_breaches, state)
     now = snapshot.now_ns
     peak = max(state.peak_pnl, snapshot.pnl)
     samples = _record(state.samples, snapshot, limits, now)
     breaches = _breaches(snapshot, limits, peak, samples)
-    state = evolve(state, peak_pnl=peak, samples=samples)
-    if any(b.kind.halts for b in breaches):
-        halted = evolve(state, trading_state=TradingState.HALTED, halt_breaches=breaches)
-        return Verdict(TradingState.HALTED, 0.0, breaches, halted)
-    take_profit = state.take_profit_hit or any(b.kind is BreachKind.TAKE_PROFIT for b in breaches)
-    if breaches or take_profit:
-        reducing = evolve(
-            state,
-            trading_state=TradingState.REDUCING,
-            last_breach_ns=now if breaches else state.last_breach_ns,
-            recovery_start_ns=None,
-            take_profit_hit=take_profit,
+    trading_state = state.trading_state
+    last_breach_ns = state.last_breach_ns
+    recovery_start_ns = state.recovery_start_ns
+    take_profit = state.take_profit_hit
+    if peak != state.peak_pnl or samples is not state.samples:
+        state = RiskState(
+            trading_state,
+            peak,
+            samples,
+            last_breach_ns,
+            recovery_start_ns,
+            take_profit,
+            state.halt_breaches,
         )
-        return Verdict(TradingState.REDUCING, 1.0, breaches, reducing)
-    if state.trading_state is TradingState.REDUCING:
-        assert state.last_breach_ns is not None
-        if now - state.last_breach_ns < limits.cooldown_s * _NS:
-            return Verdict(TradingState.REDUCING, 1.0, (), state)
-        state = evolve(state, trading_state=TradingState.ACTIVE, recovery_start_ns=now)
+    if breaches:
+        if any(b.kind.halts for b in breaches):
+            halted = RiskState(
+                _HALTED, peak, samples, last_breach_ns, recovery_start_ns, take_profit, breaches
+            )
+            return Verdict(_HALTED, 0.0, breaches, halted)
+        take_profit = take_profit or any(b.kind is BreachKind.TAKE_PROFIT for b in breaches)
+    if breaches or take_profit:
+        reducing = RiskState(
+            _REDUCING,
+            peak,
+            samples,
+            now if breaches else last_breach_ns,
+            None,
+            take_profit,
+            state.halt_breaches,
+        )
+        return Verdict(_REDUCING, 1.0, breaches, reducing)
+    if trading_state is _REDUCING:
+        assert last_breach_ns is not None
+        if now - last_breach_ns < limits.cooldown_s * _NS:
+            return Verdict(_REDUCING, 1.0, (), state)
+        recovery_start_ns = now
+        state = RiskState(
+            _ACTIVE, peak, samples, last_breach_ns, now, take_profit, state.halt_breaches
+        )
     multiplier = 1.0
-    if state.recovery_start_ns is not None:
+    if recovery_start_ns is not None:
         step_ns = limits.recovery_step_s * _NS
         done = (
-            limits.recovery_steps
-            if step_ns == 0
-            else 1 + int((now - state.recovery_start_ns) // step_ns)
+            limits.recovery_steps if step_ns == 0 else 1 + int((now - recovery_start_ns) // step_ns)
         )
         if done >= limits.recovery_steps:
-            state = evolve(state, recovery_start_ns=None)
+            state = RiskState(
+                state.trading_state,
+                peak,
+                samples,
+                last_breach_ns,
+                None,
+                take_profit,
+                state.halt_breaches,
+            )
         else:
             multiplier = done / limits.recovery_steps
-    return Verdict(TradingState.ACTIVE, multiplier, (), state)
+    return Verdict(_ACTIVE, multiplier, (), state)
 
 
 def _record(
@@ -209,51 +244,75 @@ def _in_window(samples: tuple[_Sample, ...], now: int, window_s: float, column: 
     return samples[-1][column] - baseline[column]
 
 
+def _breach(kind: BreachKind, value: float, limit: float, text: str) -> Breach:
+    return Breach(kind, value, limit, text.format(value=value, limit=limit))
+
+
 def _breaches(
     snapshot: RiskSnapshot, limits: RiskLimits, peak: float, samples: tuple[_Sample, ...]
 ) -> tuple[Breach, ...]:
+    # Every check compares first and formats its message only when breached: almost every
+    # evaluation finds nothing, and the messages cost more than the checks.
     found: list[Breach] = []
-
-    def over(kind: BreachKind, value: float, limit: float | None, text: str) -> None:
-        if limit is not None and value > limit:
-            found.append(Breach(kind, value, limit, text.format(value=value, limit=limit)))
-
     position = snapshot.position_lots
-    over(
-        BreachKind.POSITION,
-        abs(position),
-        limits.max_position_lots,
-        "|position| {value} lots exceeds max_position_lots {limit} lots",
-    )
+    limit: float | None = limits.max_position_lots
+    if limit is not None and abs(position) > limit:
+        found.append(
+            _breach(
+                BreachKind.POSITION,
+                abs(position),
+                limit,
+                "|position| {value} lots exceeds max_position_lots {limit} lots",
+            )
+        )
     if snapshot.mark_price is not None:
         mark_ticks = snapshot.instrument.fractional_ticks(snapshot.mark_price)
         notional = snapshot.instrument.notional(mark_ticks, position)
-        over(
-            BreachKind.NOTIONAL,
-            notional,
-            limits.max_notional,
-            "notional {value:.2f} exceeds max_notional {limit:.2f} (quote currency)",
+        limit = limits.max_notional
+        if limit is not None and notional > limit:
+            found.append(
+                _breach(
+                    BreachKind.NOTIONAL,
+                    notional,
+                    limit,
+                    "notional {value:.2f} exceeds max_notional {limit:.2f} (quote currency)",
+                )
+            )
+    orders = snapshot.orders
+    long_lots, short_lots = worst_case_lots(position, orders)
+    limit = limits.max_exposure_lots
+    if limit is not None and max(long_lots, short_lots) > limit:
+        found.append(
+            _breach(
+                BreachKind.EXPOSURE,
+                max(long_lots, short_lots),
+                limit,
+                "worst-case exposure {value} lots exceeds max_exposure_lots {limit} lots",
+            )
         )
-    long_lots, short_lots = worst_case_lots(position, snapshot.orders)
-    over(
-        BreachKind.EXPOSURE,
-        max(long_lots, short_lots),
-        limits.max_exposure_lots,
-        "worst-case exposure {value} lots exceeds max_exposure_lots {limit} lots",
-    )
-    largest = max((o.amount_lots for o in snapshot.orders if not o.is_terminal), default=0)
-    over(
-        BreachKind.ORDER_SIZE,
-        largest,
-        limits.max_order_lots,
-        "a live order of {value} lots exceeds max_order_lots {limit} lots",
-    )
-    over(
-        BreachKind.DRAWDOWN,
-        peak - snapshot.pnl,
-        limits.max_drawdown,
-        "drawdown {value:.2f} from peak PnL exceeds max_drawdown {limit:.2f} (quote currency)",
-    )
+    limit = limits.max_order_lots
+    if limit is not None:
+        largest = max((o.amount_lots for o in orders if o.state is not _TERMINAL), default=0)
+        if largest > limit:
+            found.append(
+                _breach(
+                    BreachKind.ORDER_SIZE,
+                    largest,
+                    limit,
+                    "a live order of {value} lots exceeds max_order_lots {limit} lots",
+                )
+            )
+    limit = limits.max_drawdown
+    if limit is not None and peak - snapshot.pnl > limit:
+        found.append(
+            _breach(
+                BreachKind.DRAWDOWN,
+                peak - snapshot.pnl,
+                limit,
+                "drawdown {value:.2f} from peak PnL exceeds max_drawdown {limit:.2f}"
+                " (quote currency)",
+            )
+        )
     if limits.stop_loss is not None and snapshot.pnl <= -limits.stop_loss:
         found.append(
             Breach(
@@ -274,39 +333,65 @@ def _breaches(
                 f"{limits.take_profit:.2f} (quote currency)",
             )
         )
-    if snapshot.last_market_data_ns is not None:
+    limit = limits.max_market_data_age_s
+    if snapshot.last_market_data_ns is not None and limit is not None:
         age_s = (snapshot.now_ns - snapshot.last_market_data_ns) / _NS
-        over(
-            BreachKind.STALE_MARKET_DATA,
-            age_s,
-            limits.max_market_data_age_s,
-            "market data is {value:.3f} s old, over max_market_data_age_s {limit} s",
-        )
-    if snapshot.round_trip_s is not None:
-        over(
-            BreachKind.LATENCY,
-            snapshot.round_trip_s,
-            limits.max_round_trip_s,
-            "round trip {value:.3f} s exceeds max_round_trip_s {limit} s",
+        if age_s > limit:
+            found.append(
+                _breach(
+                    BreachKind.STALE_MARKET_DATA,
+                    age_s,
+                    limit,
+                    "market data is {value:.3f} s old, over max_market_data_age_s {limit} s",
+                )
+            )
+    limit = limits.max_round_trip_s
+    if snapshot.round_trip_s is not None and limit is not None and snapshot.round_trip_s > limit:
+        found.append(
+            _breach(
+                BreachKind.LATENCY,
+                snapshot.round_trip_s,
+                limit,
+                "round trip {value:.3f} s exceeds max_round_trip_s {limit} s",
+            )
         )
     now, window = snapshot.now_ns, limits.rate_window_s
-    over(
-        BreachKind.REJECT_RATE,
-        _in_window(samples, now, window, 1),
-        limits.max_rejects_per_window,
-        f"{{value}} rejects in {window:g} s exceed max_rejects_per_window {{limit}}",
-    )
-    over(
-        BreachKind.THROTTLE_RATE,
-        _in_window(samples, now, window, 2),
-        limits.max_throttles_per_window,
-        f"{{value}} throttled requests in {window:g} s exceed max_throttles_per_window {{limit}}",
-    )
-    over(
-        BreachKind.DISCONNECTS,
-        _in_window(samples, now, limits.disconnect_window_s, 3),
-        limits.max_disconnects,
-        f"{{value}} disconnects in {limits.disconnect_window_s:g} s exceed max_disconnects "
-        "{limit}",
-    )
-    return tuple(found)
+    limit = limits.max_rejects_per_window
+    if limit is not None:
+        rejects = _in_window(samples, now, window, 1)
+        if rejects > limit:
+            found.append(
+                _breach(
+                    BreachKind.REJECT_RATE,
+                    rejects,
+                    limit,
+                    f"{{value}} rejects in {window:g} s exceed max_rejects_per_window {{limit}}",
+                )
+            )
+    limit = limits.max_throttles_per_window
+    if limit is not None:
+        throttles = _in_window(samples, now, window, 2)
+        if throttles > limit:
+            found.append(
+                _breach(
+                    BreachKind.THROTTLE_RATE,
+                    throttles,
+                    limit,
+                    f"{{value}} throttled requests in {window:g} s exceed"
+                    " max_throttles_per_window {limit}",
+                )
+            )
+    limit = limits.max_disconnects
+    if limit is not None:
+        disconnects = _in_window(samples, now, limits.disconnect_window_s, 3)
+        if disconnects > limit:
+            found.append(
+                _breach(
+                    BreachKind.DISCONNECTS,
+                    disconnects,
+                    limit,
+                    f"{{value}} disconnects in {limits.disconnect_window_s:g} s exceed"
+                    " max_disconnects {limit}",
+                )
+            )
+    return tuple(found) if found else ()

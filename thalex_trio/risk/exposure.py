@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
     from thalex_trio.domain.order import Order
 
+_BUY = Side.BUY
+_TERMINAL = OrderState.TERMINAL
+
 
 def order_worst_case_lots(order: Order) -> int:
     """Lots of `order` that could still fill, plus reported fills not yet in the position."""
@@ -39,8 +42,25 @@ def worst_case_lots(position_lots: int, orders: Iterable[Order]) -> tuple[int, i
     """(long, short): how long and how short we could end up if everything that can fill does."""
     long_lots, short_lots = position_lots, -position_lots
     for order in orders:
-        if order.side is Side.BUY:
-            long_lots += order_worst_case_lots(order)
+        # `order_worst_case_lots` inlined for live orders (the per-decision case): the same
+        # arithmetic without a call and two `max` calls per order.
+        if order.state is _TERMINAL:
+            lots = order_worst_case_lots(order)
         else:
-            short_lots += order_worst_case_lots(order)
+            filled = order.filled_lots
+            reported = order.reported_filled_lots
+            unseen = reported - filled if reported > filled else 0
+            if reported > filled:
+                filled = reported
+            remaining = order.amount_lots - filled
+            if remaining < 0:
+                remaining = 0
+            pending = order.pending_amount_lots
+            if pending is not None and pending - filled > remaining:
+                remaining = pending - filled
+            lots = unseen + remaining
+        if order.side is _BUY:
+            long_lots += lots
+        else:
+            short_lots += lots
     return long_lots, short_lots

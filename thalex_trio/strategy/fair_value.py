@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, assert_never
+from operator import attrgetter
+from typing import TYPE_CHECKING, assert_never, cast
 
 from thalex_trio.strategy.params import FairValueSource
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from thalex_trio.strategy.market_state import MarketState
 
 
@@ -29,3 +32,18 @@ def fair_value_ticks(source: FairValueSource, state: MarketState) -> float | Non
             return state.external_ticks
         case _:
             assert_never(source)
+
+
+_ATTRIBUTE = {
+    FairValueSource.MID: "mid_ticks",
+    FairValueSource.MICROPRICE: "microprice_ticks",
+    FairValueSource.MARK: "mark_ticks",
+    FairValueSource.INDEX: "index_ticks",
+    FairValueSource.EXTERNAL: "external_ticks",
+}
+
+
+def fair_value_getter(source: FairValueSource) -> Callable[[MarketState], float | None]:
+    """`fair_value_ticks(source, ...)` resolved once: the quoter reads the fair value on every
+    decision, and matching the source there costs more than reading the price."""
+    return cast("Callable[[MarketState], float | None]", attrgetter(_ATTRIBUTE[source]))

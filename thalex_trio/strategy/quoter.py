@@ -16,7 +16,7 @@ from attrs import frozen
 from thalex_trio.domain.enums import Side
 from thalex_trio.strategy.estimators.market import IntensityFit, MarketEstimator
 from thalex_trio.strategy.estimators.own_fills import OwnFillIntensity
-from thalex_trio.strategy.fair_value import fair_value_ticks
+from thalex_trio.strategy.fair_value import fair_value_getter
 from thalex_trio.strategy.ladder import LadderBuilder, LadderSpec, side_room_lots
 from thalex_trio.strategy.market_state import MarketState
 from thalex_trio.strategy.models import DepthModel
@@ -110,9 +110,22 @@ class Quoter:
         )
         self._options_multiplier = 1.0
         # Looked up per decision; a table avoids matching enum members (slow on Python 3.11).
-        self._adjustments = {
-            regime: regime_adjustment(self.regime_params, regime) for regime in Regime
-        }
+        # Each regime's products with the strategy's constants are taken once here: gamma,
+        # the half-spread multiplier before the options factor, the skew multiplier and the
+        # size multiplier. Products are formed in the order `decide` used to form them, so
+        # they are the same floats.
+        s = self.strategy
+        self._regime_factors: dict[Regime, tuple[float, float, float, float]] = {}
+        for regime in Regime:
+            adjust = regime_adjustment(self.regime_params, regime)
+            self._regime_factors[regime] = (
+                s.gamma_per_tick * adjust.gamma_multiplier,
+                s.half_spread_multiplier * adjust.spread_multiplier,
+                s.skew_multiplier * adjust.skew_multiplier,
+                adjust.size_multiplier,
+            )
+        self._fair_value = fair_value_getter(s.fair_value)
+        self._refit_interval_ns = round(self.estimator_params.intensity_refit_interval_s * 1e9)
 
     # -- events ------------------------------------------------------------------------------
 
@@ -203,7 +216,7 @@ class Quoter:
         market.advance_to(now_ns)
         strategy = self.strategy
         state = self.state
-        fair = fair_value_ticks(strategy.fair_value, state)
+        fair = self._fair_value(state)
         if fair is None:
             self._close_segments(now_ns, None, None, None)
             return self._ladder.empty()
@@ -231,10 +244,10 @@ class Quoter:
         if self.estimator_params.own_fill_mle and now_ns >= self._next_mle_ns:
             self._mle_bid = self.own_bid.fit()
             self._mle_ask = self.own_ask.fit()
-            self._next_mle_ns = now_ns + round(
-                self.estimator_params.intensity_refit_interval_s * 1e9
-            )
-        bid_fit, ask_fit = self.intensities()
+            self._next_mle_ns = now_ns + self._refit_interval_ns
+        # `self.intensities()`, inlined.
+        bid_fit = self._mle_bid or market.bid_intensity or self._fallback
+        ask_fit = self._mle_ask or market.ask_intensity or self._fallback
         arrival = None
         if market.bid_intensity is not None and market.ask_intensity is not None:
             arrival = min(market.bid_intensity.a_per_s, market.ask_intensity.a_per_s)
@@ -245,21 +258,12 @@ class Quoter:
             state.spread_ticks,
             arrival,
         )
-        adjust = self._adjustments[regime]
+        gamma, spread_base, skew_mult, size_mult = self._regime_factors[regime]
         inventory = exposure.position_lots / strategy.size_lots
         half_b, skew_b, half_a, skew_a = self._model.components(
-            now_ns * 1e-9,
-            inventory,
-            strategy.gamma_per_tick * adjust.gamma_multiplier,
-            sigma,
-            bid_fit,
-            ask_fit,
-            drift,
+            now_ns * 1e-9, inventory, gamma, sigma, bid_fit, ask_fit, drift
         )
-        spread_mult = (
-            strategy.half_spread_multiplier * adjust.spread_multiplier * options_multiplier
-        )
-        skew_mult = strategy.skew_multiplier * adjust.skew_multiplier
+        spread_mult = spread_base * options_multiplier
         bid_room, ask_room = side_room_lots(strategy.position_limit_lots, exposure)
         if not math.isfinite(skew_b):
             skew_b, bid_room = 0.0, 0  # the bounded model has no bid at the inventory bound
@@ -277,7 +281,7 @@ class Quoter:
             best_bid_ticks=state.best_bid_ticks,
             best_ask_ticks=state.best_ask_ticks,
             inventory_units=inventory,
-            size_multiplier=adjust.size_multiplier,
+            size_multiplier=size_mult,
             bid_room_lots=bid_room,
             ask_room_lots=ask_room,
         )
@@ -291,19 +295,19 @@ class Quoter:
     def _close_segments(
         self, now_ns: int, fair: float | None, bid_ticks: int | None, ask_ticks: int | None
     ) -> None:
-        for segment, own, price, sign in (
-            (self._bid_segment, self.own_bid, bid_ticks, 1.0),
-            (self._ask_segment, self.own_ask, ask_ticks, -1.0),
-        ):
-            if segment.start_ns and now_ns > segment.start_ns:
-                own.add_segment(
-                    segment.depth_ticks, (now_ns - segment.start_ns) * 1e-9, segment.fills
-                )
-            segment.start_ns = now_ns
-            segment.fills = 0
-            segment.depth_ticks = (
-                math.nan if price is None or fair is None else sign * (fair - price)
-            )
+        # Both sides written out rather than looped over: this runs on every decision.
+        bid = self._bid_segment
+        if bid.start_ns and now_ns > bid.start_ns:
+            self.own_bid.add_segment(bid.depth_ticks, (now_ns - bid.start_ns) * 1e-9, bid.fills)
+        bid.start_ns = now_ns
+        bid.fills = 0
+        bid.depth_ticks = math.nan if bid_ticks is None or fair is None else fair - bid_ticks
+        ask = self._ask_segment
+        if ask.start_ns and now_ns > ask.start_ns:
+            self.own_ask.add_segment(ask.depth_ticks, (now_ns - ask.start_ns) * 1e-9, ask.fills)
+        ask.start_ns = now_ns
+        ask.fills = 0
+        ask.depth_ticks = math.nan if ask_ticks is None or fair is None else -(fair - ask_ticks)
 
     def diagnostics(self) -> QuoterDiagnostics:
         """What the last `decide` used."""

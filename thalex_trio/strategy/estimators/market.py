@@ -79,9 +79,20 @@ class MarketEstimator:
         self._last_mid: float | None = None
         self._bid_step_reach = math.nan
         self._ask_step_reach = math.nan
-        self.volatility: VolatilityEstimate | None = None
+        self._volatility: VolatilityEstimate | None = None
+        # Sigma is recomputed when read after a step closed, not at every step: several steps
+        # can close between two decisions, and each recomputation walks the slow window.
+        self._volatility_stale = False
         self.bid_intensity: IntensityFit | None = None
         self.ask_intensity: IntensityFit | None = None
+
+    @property
+    def volatility(self) -> VolatilityEstimate | None:
+        """Sigma over the three windows and the slow drift; None until warmed up."""
+        if self._volatility_stale:
+            self._volatility_stale = False
+            self._update_volatility()
+        return self._volatility
 
     @property
     def steps_sampled(self) -> int:
@@ -123,7 +134,7 @@ class MarketEstimator:
         for _ in range(min(pending, self._diffs.shape[0] + 1)):
             self._close_step()
         self._step_index = index
-        self._update_volatility()
+        self._volatility_stale = True
         if self._steps_since_refit >= self._refit_steps:
             self._refit_intensity()
 
@@ -154,7 +165,7 @@ class MarketEstimator:
                 self._diffs, self._diff_head, self._diff_filled, window, self.step_s
             )
             sigmas.append(min(max(sigma, low), high))
-        self.volatility = VolatilityEstimate(sigmas[0], sigmas[1], sigmas[2], drift)
+        self._volatility = VolatilityEstimate(sigmas[0], sigmas[1], sigmas[2], drift)
 
     def _refit_intensity(self) -> None:
         self._steps_since_refit = 0
