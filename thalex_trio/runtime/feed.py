@@ -21,10 +21,31 @@ if TYPE_CHECKING:
 
     from thalex_trio.domain.fill import Fill
     from thalex_trio.runtime.context import RunContext, Trading
+    from thalex_trio.runtime.status import RunStats
     from thalex_trio.runtime.venue import Venue, VenueEvent
     from thalex_trio.thalex.frames import ThalexNotification
 
 _log = logging.getLogger(__name__)
+
+
+_SAMPLE_CHARS = 200
+
+
+def _skip_bad_value(stats: RunStats, note: ThalexNotification, exc: ValueError) -> None:
+    """Count a notification whose values do not convert, log the first one, and go on.
+
+    The wire decoder already counts frames that are not JSON or miss fields; this catches what
+    only the instrument can judge (a price off its grid, a timestamp out of range). Bad input
+    never stops the feed: the next good update brings the book back.
+    """
+    stats.bad_market_values += 1
+    if stats.bad_market_values == 1:
+        _log.warning(
+            "skipping a %s notification whose values do not convert (%s): %s",
+            note.channel.name,
+            exc,
+            repr(note.payload)[:_SAMPLE_CHARS],
+        )
 
 
 async def run_market_feed(
@@ -54,7 +75,11 @@ async def run_market_feed(
             others(note)
             continue
         if isinstance(payload, ThalexBookPayload):
-            update = book_from_wire(payload, instrument, snapshot=note.snapshot)
+            try:
+                update = book_from_wire(payload, instrument, snapshot=note.snapshot)
+            except ValueError as exc:  # off the grid, or a time out of range
+                _skip_bad_value(stats, note, exc)
+                continue
             book.apply(update)
             venue.observe_market(update)
             top = book.top()
@@ -66,11 +91,20 @@ async def run_market_feed(
             trading.best_ask_ticks = None if top.ask is None else top.ask.price_ticks
             ctx.emit(TopOfBookSnapshot(ctx.run_id, ctx.now_ns(), top))
         elif isinstance(payload, ThalexTicker):
-            ticker = ticker_from_wire(payload, instrument)
+            try:
+                ticker = ticker_from_wire(payload, instrument)
+            except ValueError as exc:
+                _skip_bad_value(stats, note, exc)
+                continue
             quoter.on_ticker(ticker)
             trading.mark_price = ticker.mark_price
         elif isinstance(payload, ThalexIndex):
-            quoter.on_index(index_from_wire(payload))
+            try:
+                index = index_from_wire(payload)
+            except ValueError as exc:
+                _skip_bad_value(stats, note, exc)
+                continue
+            quoter.on_index(index)
         else:
             continue
         trading.last_market_data_ns = ctx.now_ns()

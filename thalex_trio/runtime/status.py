@@ -33,6 +33,7 @@ class RunStats:
     disconnects: int = 0  # restart policy
     plans: int = 0  # executor
     market_updates: int = 0  # feed
+    bad_market_values: int = 0  # feed: notifications skipped because their values do not convert
     round_trip_s: float | None = None  # executor: the latest request round trip
     latency_ns: list[int] = field(factory=list)  # executor: tick-to-order
     started_s: float = 0.0
