@@ -313,3 +313,19 @@ def test_fills_from_trade_history_are_counted_once() -> None:
     assert tracker.position.size_lots == -2
     with pytest.raises(IllegalTransition):
         tracker.set_baseline(Position(INSTRUMENT.name))
+
+
+def test_an_order_found_gone_is_kept_until_its_final_fill_arrives() -> None:
+    # Our cancel races a fill: the exchange answers code 1, and the fill report comes after.
+    tracker = OrderTracker(INSTRUMENT, ClientOrderId(7))
+    tracker.on_sent(Insert(ClientOrderId(7), INSTRUMENT.name, Side.BUY, 100, 5), 0)
+    tracker.on_notification(_update(7, reason=ChangeReason.INSERT))
+    tracker.on_sent(Cancel(ClientOrderId(7)), 1)
+    tracker.on_rejected(ClientOrderId(7), RequestKind.CANCEL, ORDER_NOT_FOUND)
+    tracker.prune()
+    assert [o.client_order_id for o in tracker.orders()] == [7]  # still counts for exposure
+    final = _update(7, OrderStatus.FILLED, 5, (_fill("t1", lots=5),), ChangeReason.FILL)
+    assert [f.trade_id for f in tracker.on_notification(final)] == ["t1"]
+    assert tracker.position.size_lots == 5
+    tracker.prune()
+    assert tracker.orders() == ()

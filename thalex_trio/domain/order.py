@@ -187,6 +187,20 @@ class Order:
         return remaining
 
     @property
+    def awaiting_final_report(self) -> bool:
+        """True for an order our amend or cancel found gone (code 1) before its final update.
+
+        It filled or was cancelled at the exchange; the report saying which (possibly with a
+        fill) is still on its way, so it must be kept until then.
+        """
+        return (
+            self.state is OrderState.TERMINAL
+            and self.rejected_code == ORDER_NOT_FOUND
+            and self.status is not None
+            and self.status.is_active
+        )
+
+    @property
     def unaccounted_fill_lots(self) -> int:
         """Lots the exchange says filled that we hold no fill record for."""
         return self.reported_filled_lots - self.filled_lots

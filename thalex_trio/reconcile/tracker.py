@@ -62,12 +62,15 @@ class OrderTracker:
         return self._position
 
     def orders(self) -> tuple[Order, ...]:
-        """Every non-terminal order, plus terminal ones whose reported fills we lack."""
+        """Every non-terminal order, plus terminal ones not yet resolved: those whose reported
+        fills we lack, and those found gone (code 1) whose final report has not arrived."""
         # `Order.is_terminal` and `unaccounted_fill_lots` inlined: called on every decision.
         return tuple(
             o
             for o in self._orders.values()
-            if o.state is not _TERMINAL or o.reported_filled_lots > o.filled_lots
+            if o.state is not _TERMINAL
+            or o.reported_filled_lots > o.filled_lots
+            or o.awaiting_final_report
         )
 
     def order(self, client_order_id: ClientOrderId) -> Order | None:
@@ -236,11 +239,13 @@ class OrderTracker:
         return fresh
 
     def prune(self) -> None:
-        """Forget terminal orders with no unaccounted fills."""
+        """Forget terminal orders that are resolved (see `orders`)."""
         done = [
             cid
             for cid, order in self._orders.items()
-            if order.is_terminal and order.unaccounted_fill_lots <= 0
+            if order.is_terminal
+            and order.unaccounted_fill_lots <= 0
+            and not order.awaiting_final_report
         ]
         for cid in done:
             del self._orders[cid]
