@@ -61,10 +61,8 @@ async def test_an_off_grid_book_update_is_counted_and_the_next_one_applies() -> 
     for note in notes:
         send.send_nowait(cast("ThalexNotification", note))
     send.close()
-    async with trio.open_nursery() as nursery:
-        await nursery.start(
-            run_market_feed, ctx, trading, cast("Venue", venue), receive, lambda _note: None
-        )
+    # Returns once the channel is drained and closed.
+    await run_market_feed(ctx, trading, cast("Venue", venue), receive, lambda _note: None)
     assert ctx.stats.bad_market_values == 1
     assert len(venue.observed) == 2
     assert trading.best_bid_ticks == 60001
