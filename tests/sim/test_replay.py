@@ -5,8 +5,6 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-import pytest
-
 from thalex_trio.domain.enums import InstrumentKind
 from thalex_trio.domain.instrument import Instrument
 from thalex_trio.sim.engine.engine import MatchingEngine
@@ -16,8 +14,6 @@ from thalex_trio.sim.market.binance import BinanceReplay
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance-btc-perp"
 PAIR = (DATA / "btcusdt_20240718.gz", DATA / "btcusdt_20240719.gz")
 PERP = Instrument("BTC-PERPETUAL", InstrumentKind.PERPETUAL, "BTCUSD", 0.1, 0.001, 0.001)
-
-pytestmark = pytest.mark.skipif(not PAIR[0].exists(), reason="shared recordings not present")
 
 
 def test_full_pair_replays_without_crossed_book_or_sequence_break() -> None:
