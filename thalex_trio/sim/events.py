@@ -23,6 +23,11 @@ message (a diff or a snapshot) may span many records; its last record carries
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -66,6 +71,26 @@ END_OF_MESSAGE_FLAG = 1
 def empty_events(n: int) -> Events:
     """A zeroed event array of length `n`."""
     return np.zeros(n, dtype=EVENT_DTYPE)
+
+
+EventRow = tuple[int, int, int, int, int, int, float]
+"""One record as a tuple: kind, side, exch_ts_ns, local_ts_ns, price_ticks, amount_lots, value."""
+
+
+def events_from_rows(rows: Sequence[EventRow], flags: Sequence[int]) -> Events:
+    """An event array from row tuples and their flags (readers collect rows, then convert)."""
+    out = empty_events(len(rows))
+    if rows:
+        kind, side, exch, local, price, lots, value = zip(*rows, strict=True)
+        out["kind"] = kind
+        out["side"] = side
+        out["flags"] = flags
+        out["exch_ts_ns"] = exch
+        out["local_ts_ns"] = local
+        out["price_ticks"] = price
+        out["amount_lots"] = lots
+        out["value"] = value
+    return out
 
 
 def concat_events(chunks: list[Events]) -> Events:

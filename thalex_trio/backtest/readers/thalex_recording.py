@@ -24,7 +24,6 @@ import gzip
 import zlib
 from typing import TYPE_CHECKING
 
-import numpy as np
 import orjson
 
 from thalex_trio.sim.events import (
@@ -32,12 +31,13 @@ from thalex_trio.sim.events import (
     DEPTH_EVENT,
     DEPTH_SNAPSHOT_EVENT,
     END_OF_MESSAGE_FLAG,
-    EVENT_DTYPE,
     FUNDING_RATE_EVENT,
     INDEX_EVENT,
     MARK_EVENT,
     TRADE_EVENT,
+    EventRow,
     Events,
+    events_from_rows,
 )
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 _S_NS = 1_000_000_000
-Row = tuple[int, int, int, int, int, int, float]  # kind, side, exch, local, price, lots, value
+Row = EventRow
 
 
 def open_lines(path: Path) -> Iterator[bytes]:
@@ -215,17 +215,7 @@ class ThalexRecordingReader:
             self._flags[-1] = END_OF_MESSAGE_FLAG
 
     def _flush(self) -> Events:
-        rows, flags = self._rows, self._flags
-        out = np.zeros(len(rows), dtype=EVENT_DTYPE)
-        kind, side, exch, local, price, lots, value = zip(*rows, strict=True)
-        out["kind"] = kind
-        out["side"] = side
-        out["flags"] = flags
-        out["exch_ts_ns"] = exch
-        out["local_ts_ns"] = local
-        out["price_ticks"] = price
-        out["amount_lots"] = lots
-        out["value"] = value
+        out = events_from_rows(self._rows, self._flags)
         self._rows = []
         self._flags = []
         return out

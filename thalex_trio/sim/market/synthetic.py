@@ -34,12 +34,12 @@ from thalex_trio.sim.events import (
     DEPTH_EVENT,
     DEPTH_SNAPSHOT_EVENT,
     END_OF_MESSAGE_FLAG,
-    EVENT_DTYPE,
     FUNDING_RATE_EVENT,
     INDEX_EVENT,
     MARK_EVENT,
     TRADE_EVENT,
     Events,
+    events_from_rows,
 )
 from thalex_trio.sim.market import black76
 
@@ -250,15 +250,5 @@ class SyntheticMarket:
 
 
 def _to_events(rows: list[Row], flags: list[int]) -> Events:
-    out = np.zeros(len(rows), dtype=EVENT_DTYPE)
-    if rows:
-        kind, side, ts, price, lots, value = zip(*rows, strict=True)
-        out["kind"] = kind
-        out["side"] = side
-        out["flags"] = flags
-        out["exch_ts_ns"] = ts
-        out["local_ts_ns"] = ts
-        out["price_ticks"] = price
-        out["amount_lots"] = lots
-        out["value"] = value
-    return out
+    # Synthetic events are observed when they happen: local time equals exchange time.
+    return events_from_rows([(k, s, ts, ts, p, n, v) for k, s, ts, p, n, v in rows], flags)
