@@ -126,6 +126,28 @@ def test_a_breach_during_recovery_starts_the_cooldown_again() -> None:
     assert run.at(62).size_multiplier == 0.25
 
 
+def test_a_reducing_episode_that_outlasts_max_reducing_s_stops_the_process() -> None:
+    run = Run(evolve(BASE, max_position_lots=10, max_reducing_s=20.0))
+    assert not run.at(1, position_lots=11).stop_process
+    assert not run.at(20.9, position_lots=11).stop_process
+    assert run.at(21, position_lots=11).stop_process  # 20 s in REDUCING, still breached
+
+
+def test_the_reducing_clock_counts_the_cooldown_and_restarts_after_recovery() -> None:
+    run = Run(evolve(BASE, max_position_lots=10, max_reducing_s=35.0))
+    run.at(1, position_lots=11)
+    assert not run.at(30).stop_process  # cooling down, 29 s in
+    assert run.at(31).trading_state is TradingState.ACTIVE  # recovered before 35 s
+    assert not run.at(40, position_lots=11).stop_process  # a new episode starts its own clock
+    assert not run.at(74.9, position_lots=11).stop_process
+    assert run.at(75, position_lots=11).stop_process
+
+
+def test_without_max_reducing_s_reducing_never_stops_the_process() -> None:
+    run = Run(evolve(BASE, max_position_lots=10))
+    assert not any(run.at(t, position_lots=11).stop_process for t in range(0, 10_000, 100))
+
+
 @pytest.mark.parametrize(
     ("field", "limit_field", "kind"),
     [

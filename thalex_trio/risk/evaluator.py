@@ -112,6 +112,7 @@ class RiskState:
     recovery_start_ns: int | None = None
     take_profit_hit: bool = False
     halt_breaches: tuple[Breach, ...] = ()
+    reducing_since_ns: int | None = None  # when the current REDUCING episode began
 
     @classmethod
     def initial(
@@ -135,6 +136,8 @@ class Verdict:
     size_multiplier: float
     breaches: tuple[Breach, ...]
     state: RiskState
+    stop_process: bool = False
+    """True when REDUCING has lasted `limits.max_reducing_s`: the process stops (exit 10)."""
 
     @property
     def may_increase_position(self) -> bool:
@@ -161,6 +164,7 @@ def evaluate(snapshot: RiskSnapshot, limits: RiskLimits, state: RiskState) -> Ve
     last_breach_ns = state.last_breach_ns
     recovery_start_ns = state.recovery_start_ns
     take_profit = state.take_profit_hit
+    reducing_since_ns = state.reducing_since_ns
     if peak != state.peak_pnl or samples is not state.samples:
         state = RiskState(
             trading_state,
@@ -170,6 +174,7 @@ def evaluate(snapshot: RiskSnapshot, limits: RiskLimits, state: RiskState) -> Ve
             recovery_start_ns,
             take_profit,
             state.halt_breaches,
+            reducing_since_ns,
         )
     if breaches:
         if any(b.kind.halts for b in breaches):
@@ -178,6 +183,12 @@ def evaluate(snapshot: RiskSnapshot, limits: RiskLimits, state: RiskState) -> Ve
             )
             return Verdict(_HALTED, 0.0, breaches, halted)
         take_profit = take_profit or any(b.kind is BreachKind.TAKE_PROFIT for b in breaches)
+    if trading_state is not _REDUCING:
+        reducing_since_ns = now
+    assert reducing_since_ns is not None
+    outlasted = limits.max_reducing_s is not None and (
+        now - reducing_since_ns >= limits.max_reducing_s * _NS
+    )
     if breaches or take_profit:
         reducing = RiskState(
             _REDUCING,
@@ -187,12 +198,13 @@ def evaluate(snapshot: RiskSnapshot, limits: RiskLimits, state: RiskState) -> Ve
             None,
             take_profit,
             state.halt_breaches,
+            reducing_since_ns,
         )
-        return Verdict(_REDUCING, 1.0, breaches, reducing)
+        return Verdict(_REDUCING, 1.0, breaches, reducing, outlasted)
     if trading_state is _REDUCING:
         assert last_breach_ns is not None
         if now - last_breach_ns < limits.cooldown_s * _NS:
-            return Verdict(_REDUCING, 1.0, (), state)
+            return Verdict(_REDUCING, 1.0, (), state, outlasted)
         recovery_start_ns = now
         state = RiskState(
             _ACTIVE, peak, samples, last_breach_ns, now, take_profit, state.halt_breaches

@@ -64,6 +64,9 @@ class RiskLimits:
     - `take_profit`: PnL at or above this.
     Recovery after a REDUCING episode: `cooldown_s` after the last breach, trading resumes at
     1/`recovery_steps` of full size, one more step every `recovery_step_s`.
+    A REDUCING episode that lasts `max_reducing_s` (breached without a pause) stops the process
+    as a REDUCING-class breach (exit 10) with every order cancelled: a limit that stays crossed
+    is a problem for a human, not for reduce-only quoting. None keeps reducing indefinitely.
     """
 
     max_position_lots: int | None = field(default=None, validator=_lots_or_none)
@@ -83,3 +86,4 @@ class RiskLimits:
     cooldown_s: float = field(default=30.0, validator=_non_negative)
     recovery_steps: int = field(default=4, validator=_positive_int)
     recovery_step_s: float = field(default=10.0, validator=_non_negative)
+    max_reducing_s: float | None = field(default=None, validator=_positive_or_none)
