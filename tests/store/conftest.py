@@ -45,17 +45,22 @@ def pg_server() -> Iterator[TestServer]:
 
 
 @pytest.fixture
-def db_dsn(pg_server: TestServer) -> Iterator[str]:
-    """A fresh database with the schema applied; dropped afterwards."""
+def empty_db_dsn(pg_server: TestServer) -> Iterator[str]:
+    """A fresh database with no schema; dropped afterwards."""
     if pg_server.embedded is not None:
         pg_server.embedded.start()  # a previous test may have stopped it
     name = f"t_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = conninfo.make_conninfo(pg_server.admin_dsn, dbname=name)
-    migrate(dsn)
-    yield dsn
+    yield conninfo.make_conninfo(pg_server.admin_dsn, dbname=name)
     if pg_server.embedded is not None:
         pg_server.embedded.start()
     with psycopg.connect(pg_server.admin_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def db_dsn(empty_db_dsn: str) -> str:
+    """A fresh database with the schema applied; dropped afterwards."""
+    migrate(empty_db_dsn)
+    return empty_db_dsn

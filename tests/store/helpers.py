@@ -15,7 +15,7 @@ def table_rows(dsn: str, table: str) -> list[tuple[object, ...]]:
         sql.SQL("{}::text").format(sql.Identifier(c))
         if c in ("config", "bids", "asks", "params", "goodness_of_fit")
         else sql.Identifier(c)
-        for c in spec.columns
+        for c in spec.column_names
     )
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(

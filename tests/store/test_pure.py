@@ -15,7 +15,7 @@ from thalex_trio.domain.events import EventClass, RunId, TopOfBookSnapshot, even
 from thalex_trio.domain.market import TopOfBook
 from thalex_trio.store.dsn import DsnMaskingFilter, mask_dsn
 from thalex_trio.store.journal import Journal, read_journal
-from thalex_trio.store.rows import TABLES, execution_row
+from thalex_trio.store.rows import TABLES, copy_line, table_of
 from thalex_trio.store.sink import StoreSink
 
 if TYPE_CHECKING:
@@ -28,11 +28,13 @@ def test_every_event_type_is_covered_and_maps_to_a_table_of_matching_width() -> 
     samples = every_event(RUN)
     assert {type(e) for e in samples} == set(typing.get_args(events.StoreEvent))
     for event in samples:
-        table, row = execution_row(event, sink_id=1, seq=2)
-        spec = TABLES[table]
+        spec = table_of(event)
+        row = spec.values(event, 1, 2)
+        assert TABLES[spec.name] is spec
         assert len(row) == len(spec.columns)
         assert spec.execution is (event_class(event) is EventClass.EXECUTION)
         assert orjson.loads(orjson.dumps(row)) == list(row)  # journal-safe values
+        assert spec.line(event, 1, 2) == copy_line(row)  # the compiled line agrees
 
 
 @pytest.mark.parametrize(
@@ -69,16 +71,19 @@ def test_log_filter_masks_messages_and_arguments(caplog: pytest.LogCaptureFixtur
 def test_journal_appends_claims_and_skips_a_torn_last_line(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.jsonl", fsync=False)
     assert journal.is_empty()
-    assert journal.append([("fills", (1, 2, "run")), ("risk_events", (1, 3, None))]) == 2
+    assert journal.append([("fills", "1\t2\trun\n"), ("risk_events", "1\t3\t\\N\n")]) == 2
     with journal.path.open("ab") as file:
-        file.write(b'["fills", 1, 4, "ru')  # a crash mid-write
+        file.write(b'["fills", "1\\t4\\tru')  # a crash mid-write
     claimed = journal.claim()
     assert len(claimed) == 1
-    assert journal.append([("fills", (1, 5, "run"))]) == 1  # appends go to a fresh file
-    assert read_journal(claimed[0]) == {"fills": [(1, 2, "run")], "risk_events": [(1, 3, None)]}
+    assert journal.append([("fills", "1\t5\trun\n")]) == 1  # appends go to a fresh file
+    assert read_journal(claimed[0]) == {
+        "fills": ["1\t2\trun\n"],
+        "risk_events": ["1\t3\t\\N\n"],
+    }
     journal.discard(claimed[0])
     assert not journal.is_empty()
-    assert [read_journal(p) for p in journal.claim()] == [{"fills": [(1, 5, "run")]}]
+    assert [read_journal(p) for p in journal.claim()] == [{"fills": ["1\t5\trun\n"]}]
 
 
 def test_sink_samples_market_data_under_pressure_and_never_drops_execution() -> None:

@@ -3,10 +3,20 @@
 Everything here blocks and runs in `trio.to_thread.run_sync`, one call at a time. A flush
 writes a batch with `COPY` in one transaction; execution rows whose batch fails go to the
 journal before the call returns, so once a flush returns they are either committed or on disk.
+
+The sink built every row's COPY line at emit, so a flush runs little Python (which would hold
+the GIL the event loop needs): it joins lines into chunks and hands the bytes to libpq, and
+then waits on the socket with the GIL released while the server stores them. A transaction
+that carries no execution row commits with `synchronous_commit` off: market data may be lost
+in a server crash in the fraction of a second before its WAL is flushed, which costs a few
+samples of a stream that is sampled anyway; a transaction with execution rows always waits
+for its WAL flush, because once the commit is acknowledged the rows leave memory and the
+journal.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -28,7 +38,6 @@ if TYPE_CHECKING:
     from psycopg.rows import TupleRow
 
     from thalex_trio.store.journal import Journal
-    from thalex_trio.store.rows import Row
     from thalex_trio.store.sink import Pending
 
 _log = logging.getLogger(__name__)
@@ -48,10 +57,28 @@ class FlushOutcome:
     error: str | None = None
 
 
-def _copy_sql(table: str, *, staging: bool = False) -> sql.Composed:
+COPY_CHUNK_LINES = 500
+"""Lines joined and sent per `copy.write`: about 50 kB, tens of microseconds of C work
+holding the GIL, so the event loop gets it back between two chunks."""
+
+
+@functools.cache
+def _copy_sql(table: str, *, staging: bool = False) -> bytes:
+    """The COPY statement of `table`, rendered once: composing it anew for each flush was a
+    good part of the Python the worker thread runs per batch."""
     name = f"stage_{table}" if staging else table
-    columns = sql.SQL(", ").join(sql.Identifier(c) for c in TABLES[table].columns)
-    return sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(name), columns)
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in TABLES[table].column_names)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(name), columns)
+    return statement.as_bytes()
+
+
+def _copy_lines(
+    cur: psycopg.Cursor[TupleRow], table: str, lines: list[str], *, staging: bool = False
+) -> None:
+    """COPY `lines` (COPY text format, newline-terminated) into `table`."""
+    with cur.copy(_copy_sql(table, staging=staging)) as copy:
+        for start in range(0, len(lines), COPY_CHUNK_LINES):
+            copy.write("".join(lines[start : start + COPY_CHUNK_LINES]).encode())
 
 
 class StoreConnection:
@@ -118,11 +145,10 @@ class StoreConnection:
     def write(self, pending: Pending) -> FlushOutcome:
         """Write `pending` (replaying the journal first); on failure journal its execution rows.
 
-        Never raises for a database problem: the outcome says what happened. The rows were
-        built by the sink, so this thread runs little Python (which would hold the GIL).
+        Never raises for a database problem: the outcome says what happened.
         """
-        market = pending.market_rows
-        execution = pending.execution_rows
+        market = pending.market_lines
+        execution = pending.execution_lines
         replayed = 0
         try:
             conn = self._connection()
@@ -145,9 +171,9 @@ class StoreConnection:
         written.update((t, len(r)) for t, r in execution.items())
         return FlushOutcome(written=written, replayed=replayed)
 
-    def journal_rows(self, execution: Mapping[str, list[Row]]) -> int:
-        """Append execution rows to the journal; the next flush replays them."""
-        count = self.journal.append((t, row) for t, rows in execution.items() for row in rows)
+    def journal_rows(self, execution: Mapping[str, list[str]]) -> int:
+        """Append execution rows (COPY lines) to the journal; the next flush replays them."""
+        count = self.journal.append((t, line) for t, lines in execution.items() for line in lines)
         if count:
             self.journal_pending = True
         return count
@@ -155,29 +181,27 @@ class StoreConnection:
     def _copy_batch(
         self,
         conn: psycopg.Connection[TupleRow],
-        market: Mapping[str, list[Row]],
-        execution: Mapping[str, list[Row]],
+        market: Mapping[str, list[str]],
+        execution: Mapping[str, list[str]],
     ) -> None:
         try:
             with conn.transaction(), conn.cursor() as cur:
-                for table, rows in (*market.items(), *execution.items()):
-                    with cur.copy(_copy_sql(table)) as copy:
-                        for row in rows:
-                            copy.write_row(row)
+                if not execution:
+                    cur.execute("SET LOCAL synchronous_commit TO OFF")
+                for table, lines in (*market.items(), *execution.items()):
+                    _copy_lines(cur, table, lines)
         except psycopg.errors.UniqueViolation:
             # Some execution rows are already stored (a batch whose commit we never saw
             # acknowledged, then journaled and replayed): insert the rest, skip the known ones.
             with conn.transaction(), conn.cursor() as cur:
-                for table, rows in market.items():
-                    with cur.copy(_copy_sql(table)) as copy:
-                        for row in rows:
-                            copy.write_row(row)
+                for table, lines in market.items():
+                    _copy_lines(cur, table, lines)
                 self._insert_new(cur, execution)
 
-    def _insert_new(self, cur: psycopg.Cursor[TupleRow], execution: Mapping[str, list[Row]]) -> int:
+    def _insert_new(self, cur: psycopg.Cursor[TupleRow], execution: Mapping[str, list[str]]) -> int:
         """COPY into temp tables, then `INSERT ... ON CONFLICT DO NOTHING`; returns rows new."""
         inserted = 0
-        for table, rows in execution.items():
+        for table, lines in execution.items():
             staging = sql.Identifier(f"stage_{table}")
             cur.execute(
                 sql.SQL(
@@ -185,10 +209,8 @@ class StoreConnection:
                     " ON COMMIT DELETE ROWS"
                 ).format(staging, sql.Identifier(table))
             )
-            with cur.copy(_copy_sql(table, staging=True)) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            columns = sql.SQL(", ").join(sql.Identifier(c) for c in TABLES[table].columns)
+            _copy_lines(cur, table, lines, staging=True)
+            columns = sql.SQL(", ").join(sql.Identifier(c) for c in TABLES[table].column_names)
             cur.execute(
                 sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
                     sql.Identifier(table), columns, columns, staging

@@ -1,11 +1,12 @@
 """The local journal: execution rows the database could not take, kept until it can.
 
-An append-only JSON-lines file, one `[table, value, ...]` line per row, written and fsynced per
-batch before the writer forgets the batch. Replay claims the file by renaming it (new spills go
-to a fresh file meanwhile), inserts its rows with `ON CONFLICT DO NOTHING` and deletes the claim
-only after that commits. A row may therefore be replayed twice (a crash after commit, a batch
-whose commit was never acknowledged) but lands once, because execution tables hold their
-`(sink_id, seq)` unique.
+An append-only JSON-lines file, one `[table, copy_line]` line per row (the row's COPY text line
+as the sink built it), written and fsynced per batch before the writer forgets the batch; lines
+of the earlier `[table, value, ...]` form are still read, converted to COPY lines. Replay
+claims the file by renaming it (new spills go to a fresh file meanwhile), inserts its rows with
+`ON CONFLICT DO NOTHING` and deletes the claim only after that commits. A row may therefore be
+replayed twice (a crash after commit, a batch whose commit was never acknowledged) but lands
+once, because execution tables hold their `(sink_id, seq)` unique.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import TYPE_CHECKING, cast
 
 import orjson
 
+from thalex_trio.store.rows import copy_line
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
-
-    from thalex_trio.store.rows import Row
 
 _log = logging.getLogger(__name__)
 
@@ -38,9 +39,10 @@ class Journal:
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
 
-    def append(self, rows: Iterable[tuple[str, Row]]) -> int:
-        """Append rows durably (fsync when configured); returns how many were written."""
-        payload = b"".join(orjson.dumps([table, *row]) + b"\n" for table, row in rows)
+    def append(self, rows: Iterable[tuple[str, str]]) -> int:
+        """Append `(table, COPY line)` rows durably (fsync when configured); returns how many
+        were written."""
+        payload = b"".join(orjson.dumps(row) + b"\n" for row in rows)
         if not payload:
             return 0
         with self._lock, self.path.open("ab") as file:
@@ -73,10 +75,10 @@ class Journal:
             )
 
 
-def read_journal(path: Path) -> dict[str, list[Row]]:
-    """Rows of one journal file grouped by table; a torn last line (a crash mid-write) is
+def read_journal(path: Path) -> dict[str, list[str]]:
+    """COPY lines of one journal file grouped by table; a torn last line (a crash mid-write) is
     skipped with a warning, since its batch was never acknowledged as journaled."""
-    by_table: dict[str, list[Row]] = {}
+    by_table: dict[str, list[str]] = {}
     lines = path.read_bytes().splitlines()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -89,5 +91,9 @@ def read_journal(path: Path) -> dict[str, list[Row]]:
                 continue
             raise
         table = str(decoded[0])
-        by_table.setdefault(table, []).append(tuple(decoded[1:]))
+        if len(decoded) == 2 and isinstance(decoded[1], str):
+            copied = decoded[1]
+        else:  # the earlier form, one JSON value per column (no table has a single column)
+            copied = copy_line(tuple(decoded[1:]))
+        by_table.setdefault(table, []).append(copied)
     return by_table

@@ -5,9 +5,12 @@ applying them again is a no-op and two processes starting together do not race. 
 integer ns since the epoch (`local_ns` is ours, `exchange_ns` the exchange's). Execution tables
 carry `(sink_id, seq)`, unique, which makes journal replay exactly-once.
 
-When the `timescaledb` extension is available the time-series tables become hypertables on
-`local_ns` with compression of older chunks; on plain PostgreSQL they keep their btree indexes
-on `(run_id, local_ns)`.
+Time-series tables are found by run through BRIN indexes on `(run_id, local_ns)` (version 2):
+rows arrive in time order and a run's rows sit together, so a block-range summary finds them
+at a fraction of a btree's cost per insert (a btree there doubled the server's time per row).
+
+When the `timescaledb` extension is available the market tables also become hypertables on
+`local_ns`, with compression of older chunks; on plain PostgreSQL they stay plain tables.
 """
 
 from __future__ import annotations
@@ -233,7 +236,43 @@ CREATE INDEX position_snapshots_run_time ON position_snapshots (run_id, local_ns
 CREATE INDEX risk_events_run_time ON risk_events (run_id, local_ns);
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _V1),)
+_V2 = """
+DROP INDEX top_of_book_run_time;
+DROP INDEX tickers_run_time;
+DROP INDEX trades_run_time;
+DROP INDEX index_prices_run_time;
+DROP INDEX quote_decisions_run_time;
+DROP INDEX order_events_run_time;
+DROP INDEX fills_run_time;
+DROP INDEX rpc_errors_run_time;
+DROP INDEX position_snapshots_run_time;
+DROP INDEX risk_events_run_time;
+CREATE INDEX top_of_book_run_time_brin ON top_of_book
+    USING brin (run_id, local_ns) WITH (autosummarize = on);
+CREATE INDEX tickers_run_time_brin ON tickers
+    USING brin (run_id, local_ns) WITH (autosummarize = on);
+CREATE INDEX trades_run_time_brin ON trades
+    USING brin (run_id, local_ns) WITH (autosummarize = on);
+CREATE INDEX index_prices_run_time_brin ON index_prices
+    USING brin (run_id, local_ns) WITH (autosummarize = on);
+CREATE INDEX quote_decisions_run_time_brin ON quote_decisions
+    USING brin (run_id, local_ns) WITH (autosummarize = on);
+CREATE INDEX order_events_run_time_brin ON order_events
+    USING brin (run_id, local_ns) WITH (autosummarize = on);
+CREATE INDEX fills_run_time_brin ON fills
+    USING brin (run_id, local_ns) WITH (autosummarize = on);
+CREATE INDEX rpc_errors_run_time_brin ON rpc_errors
+    USING brin (run_id, local_ns) WITH (autosummarize = on);
+CREATE INDEX position_snapshots_run_time_brin ON position_snapshots
+    USING brin (run_id, local_ns) WITH (autosummarize = on);
+CREATE INDEX risk_events_run_time_brin ON risk_events
+    USING brin (run_id, local_ns) WITH (autosummarize = on);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _V1),
+    Migration(2, "BRIN instead of btree time indexes", _V2),
+)
 """Every migration, in order. Append only: never edit one that has shipped."""
 
 HYPERTABLES: tuple[str, ...] = (
@@ -255,8 +294,9 @@ COMPRESS_AFTER_NS = 7 * DAY_NS
 def apply_migrations(conn: psycopg.Connection[TupleRow]) -> list[int]:
     """Apply every pending migration; returns the versions applied now (empty when current).
 
-    Serialised across processes by a transaction-level advisory lock; each migration commits
-    with its `schema_migrations` row, so a crash between two leaves a consistent prefix.
+    Serialised across processes by a transaction-level advisory lock, and atomic: the
+    migrations applied now, their `schema_migrations` rows and the TimescaleDB set-up commit
+    together or not at all.
     """
     applied_now: list[int] = []
     with conn.transaction():
@@ -298,7 +338,7 @@ def _enable_timescale(conn: psycopg.Connection[TupleRow]) -> bool:
     migration transaction.
     """
     if not timescale_available(conn):
-        _log.info("timescaledb not available: plain PostgreSQL tables with time indexes")
+        _log.info("timescaledb not available: plain PostgreSQL tables with BRIN time indexes")
         return False
     try:
         with conn.transaction():
@@ -309,27 +349,71 @@ def _enable_timescale(conn: psycopg.Connection[TupleRow]) -> bool:
     return True
 
 
-def _make_hypertables(conn: psycopg.Connection[TupleRow]) -> None:
-    # Integer time columns need an "integer now" function for compression policies.
-    conn.execute(
-        "CREATE OR REPLACE FUNCTION thalex_now_ns() RETURNS bigint LANGUAGE sql STABLE AS"
-        " $$ SELECT (extract(epoch FROM now()) * 1e9)::bigint $$"
-    )
+Statement = tuple[sql.SQL | sql.Composed, tuple[object, ...]]
+"""A statement and its parameters."""
+
+INTEGER_NOW_FUNCTION = sql.SQL(
+    "CREATE OR REPLACE FUNCTION thalex_now_ns() RETURNS bigint LANGUAGE sql STABLE AS"
+    " $$ SELECT (extract(epoch FROM now()) * 1e9)::bigint $$"
+)
+"""Integer time columns need an "integer now" function for compression policies."""
+
+
+def hypertable_statements(existing: dict[str, bool]) -> list[Statement]:
+    """What makes every table of `HYPERTABLES` a compressed hypertable, given `existing`
+    (hypertable name -> compression enabled), so that running it again does nothing new.
+
+    New hypertables get no default index (the BRIN index of migration 2 serves the report;
+    chunks already bound `local_ns`); compression settings are set only where not yet enabled,
+    since TimescaleDB refuses to change them once chunks are compressed.
+    """
+    statements: list[Statement] = [(INTEGER_NOW_FUNCTION, ())]
     for table in HYPERTABLES:
-        conn.execute(
-            "SELECT create_hypertable(%s::regclass, 'local_ns',"
-            " chunk_time_interval => %s::bigint, migrate_data => true, if_not_exists => true)",
-            (table, DAY_NS),
+        if table not in existing:
+            statements.append(
+                (
+                    sql.SQL(
+                        "SELECT create_hypertable(%s::regclass, 'local_ns',"
+                        " chunk_time_interval => %s::bigint, create_default_indexes => false,"
+                        " migrate_data => true, if_not_exists => true)"
+                    ),
+                    (table, DAY_NS),
+                )
+            )
+        statements.append(
+            (
+                sql.SQL(
+                    "SELECT set_integer_now_func(%s::regclass, 'thalex_now_ns',"
+                    " replace_if_exists => true)"
+                ),
+                (table,),
+            )
         )
-        conn.execute("SELECT set_integer_now_func(%s::regclass, 'thalex_now_ns')", (table,))
-        conn.execute(
-            sql.SQL(
+        if not existing.get(table, False):
+            alter = sql.SQL(
                 "ALTER TABLE {} SET (timescaledb.compress, timescaledb.compress_segmentby ="
                 " 'run_id', timescaledb.compress_orderby = 'local_ns')"
             ).format(sql.Identifier(table))
+            statements.append((alter, ()))
+        statements.append(
+            (
+                sql.SQL(
+                    "SELECT add_compression_policy(%s::regclass, %s::bigint, if_not_exists => true)"
+                ),
+                (table, COMPRESS_AFTER_NS),
+            )
         )
-        conn.execute(
-            "SELECT add_compression_policy(%s::regclass, %s::bigint, if_not_exists => true)",
-            (table, COMPRESS_AFTER_NS),
+    return statements
+
+
+def _make_hypertables(conn: psycopg.Connection[TupleRow]) -> None:
+    existing = {
+        str(name): bool(compressed)
+        for name, compressed in conn.execute(
+            "SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables"
+            " WHERE hypertable_schema = current_schema()"
         )
+    }
+    for statement, params in hypertable_statements(existing):
+        conn.execute(statement, params or None)
     _log.info("timescaledb: %d hypertables with compression after 7 days", len(HYPERTABLES))

@@ -1,27 +1,37 @@
-"""Events as COPY rows: one table per event type, one tuple per event, in column order.
+"""Events as COPY lines: one table per event type, one line of COPY text format per event.
+
+Each table is declared once, below, as its columns in order: the column's name, the Python
+expression that reads its value from the event, and how the value is written (`Kind`). From
+that declaration the module compiles two functions per table, as attrs and dataclasses
+compile theirs:
+
+* `line(event, sink_id, seq)`: the event's line in PostgreSQL's COPY text format, built by
+  one f-string with no call or loop per field. It runs on the event loop at every `emit`
+  (see sink.py), so that the writer's worker thread only joins lines and hands bytes to
+  libpq: Python work in that thread would hold the GIL the quote loop needs.
+* `values(event, sink_id, seq)`: the same columns as a tuple of plain values (enums as their
+  value, JSON documents as text): what the tests compare the database with.
+
+`copy_line(values)` is the generic (slow) formatter the compiled `line` functions agree with;
+it also converts rows of journals written as values by earlier versions.
 
 Execution rows start with `(sink_id, seq)`, the id the sink gave the event, which the tables
-hold unique so that a replayed row is recognised. Every value is a plain int, float, str or
-None (JSON documents as text), so a row is also what the local journal stores.
+hold unique so that a replayed row is recognised. Market tables ignore both arguments.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import orjson
-from attrs import frozen
+from attrs import field, frozen
 
-from thalex_trio.domain.enums import (
-    ChangeReason,
-    DeleteReason,
-    Liquidity,
-    OrderStatus,
-    Side,
-)
+from thalex_trio.domain.enums import ChangeReason, DeleteReason, Liquidity, OrderStatus, Side
 from thalex_trio.domain.events import (
     CalibrationResult,
+    EventClass,
     FillEvent,
     IndexPrint,
     InstrumentInfo,
@@ -40,207 +50,49 @@ from thalex_trio.domain.events import (
 )
 from thalex_trio.domain.order import OrderState
 
-if TYPE_CHECKING:
-    import enum
-
 Value = int | float | str | None
 Row = tuple[Value, ...]
+LineBuilder = Callable[[StoreEvent, int, int], str]
+"""`(event, sink_id, seq) -> COPY line`, newline included."""
+ValuesBuilder = Callable[[StoreEvent, int, int], Row]
+"""`(event, sink_id, seq) -> the line's values`."""
+
+NULL = "\\N"
+"""COPY text format's NULL."""
+
+# COPY text format gives a meaning to these four characters; every other one stands for itself.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-@frozen
-class Table:
-    """A destination table: its name, columns in row order, and whether rows are execution."""
+def escape_text(value: str) -> str:
+    """`value` as a COPY text field: backslash, tab, newline and CR escaped.
 
-    name: str
-    columns: tuple[str, ...]
-    execution: bool
-
-
-_EXEC_ID = ("sink_id", "seq")
-
-TABLES: dict[str, Table] = {
-    t.name: t
-    for t in (
-        Table(
-            "runs",
-            (*_EXEC_ID, "run_id", "local_ns", "mode", "version", "network", "config"),
-            execution=True,
-        ),
-        Table(
-            "run_stops",
-            (*_EXEC_ID, "run_id", "local_ns", "exit_reason", "exit_code"),
-            execution=True,
-        ),
-        Table(
-            "instruments",
-            (*_EXEC_ID, "run_id", "local_ns", "instrument", "tick_size", "volume_tick_size"),
-            execution=True,
-        ),
-        Table(
-            "top_of_book",
-            (
-                "run_id",
-                "local_ns",
-                "exchange_ns",
-                "instrument",
-                "bid_ticks",
-                "bid_lots",
-                "ask_ticks",
-                "ask_lots",
-            ),
-            execution=False,
-        ),
-        Table(
-            "tickers",
-            (
-                "run_id",
-                "local_ns",
-                "exchange_ns",
-                "instrument",
-                "mark_price",
-                "index_price",
-                "best_bid_price",
-                "best_bid_amount",
-                "best_ask_price",
-                "best_ask_amount",
-                "last_price",
-                "funding_rate",
-                "funding_mark",
-                "iv",
-                "delta",
-                "forward",
-            ),
-            execution=False,
-        ),
-        Table(
-            "trades",
-            (
-                "run_id",
-                "local_ns",
-                "exchange_ns",
-                "instrument",
-                "price_ticks",
-                "amount_lots",
-                "aggressor",
-            ),
-            execution=False,
-        ),
-        Table(
-            "index_prices",
-            ("run_id", "local_ns", "exchange_ns", "index_name", "price"),
-            execution=False,
-        ),
-        Table(
-            "quote_decisions",
-            (
-                "run_id",
-                "local_ns",
-                "exchange_ns",
-                "instrument",
-                "fair_ticks",
-                "reservation_ticks",
-                "sigma",
-                "regime",
-                "bids",
-                "asks",
-            ),
-            execution=False,
-        ),
-        Table(
-            "order_events",
-            (
-                *_EXEC_ID,
-                "run_id",
-                "local_ns",
-                "exchange_ns",
-                "instrument",
-                "client_order_id",
-                "exchange_order_id",
-                "side",
-                "state",
-                "status",
-                "change_reason",
-                "delete_reason",
-                "price_ticks",
-                "amount_lots",
-                "filled_lots",
-                "reject_code",
-            ),
-            execution=True,
-        ),
-        Table(
-            "fills",
-            (
-                *_EXEC_ID,
-                "run_id",
-                "local_ns",
-                "exchange_ns",
-                "instrument",
-                "trade_id",
-                "client_order_id",
-                "exchange_order_id",
-                "side",
-                "price_ticks",
-                "amount_lots",
-                "liquidity",
-                "fee",
-                "fair_ticks",
-                "level",
-            ),
-            execution=True,
-        ),
-        Table(
-            "rpc_errors",
-            (*_EXEC_ID, "run_id", "local_ns", "method", "code", "message", "request_id"),
-            execution=True,
-        ),
-        Table(
-            "position_snapshots",
-            (
-                *_EXEC_ID,
-                "run_id",
-                "local_ns",
-                "instrument",
-                "size_lots",
-                "avg_entry_ticks",
-                "realised",
-                "unrealised",
-                "fees",
-                "funding",
-                "mark_price",
-            ),
-            execution=True,
-        ),
-        Table(
-            "risk_events",
-            (*_EXEC_ID, "run_id", "local_ns", "limit_name", "value", "threshold", "verdict"),
-            execution=True,
-        ),
-        Table(
-            "trading_state_changes",
-            (*_EXEC_ID, "run_id", "local_ns", "previous", "current", "reason"),
-            execution=True,
-        ),
-        Table(
-            "calibrations",
-            (
-                *_EXEC_ID,
-                "run_id",
-                "local_ns",
-                "instrument",
-                "model",
-                "params",
-                "goodness_of_fit",
-                "sample_count",
-            ),
-            execution=True,
-        ),
-    )
-}
-"""Every destination table by name."""
+    PostgreSQL text holds neither NUL nor lone surrogates (they are not UTF-8): they become
+    U+FFFD and `?`, so that one odd string cannot fail a whole batch of execution rows.
+    """
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    return value.encode("utf-8", "replace").decode("utf-8").translate(_ESCAPES)
 
 
-# Enum `.value` is a descriptor call, several times slower than a dict lookup; rows are built
+def copy_line(values: Row) -> str:
+    """The COPY text line of `values`: None as NULL, text escaped, numbers as `str` has them."""
+    fields = [
+        NULL if v is None else escape_text(v) if isinstance(v, str) else str(v) for v in values
+    ]
+    return "\t".join(fields) + "\n"
+
+
+def line_seq(line: str) -> int:
+    """The `seq` of an execution table's line (its second field)."""
+    return int(line.split("\t", 2)[1])
+
+
+def _json_text(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+# Enum `.value` is a descriptor call, several times slower than a dict lookup; lines are built
 # for every event, so the lookups are precomputed.
 _VALUE: dict[enum.Enum, str] = {
     member: member.value
@@ -249,272 +101,372 @@ _VALUE: dict[enum.Enum, str] = {
 }
 
 
-def _opt(member: enum.Enum | None) -> str | None:
-    return None if member is None else _VALUE[member]
+class Kind(enum.Enum):
+    """How a column's value is written."""
+
+    NUMBER = "number"
+    """An int or float, written as `str` has it (a float's shortest repr)."""
+    TEXT = "text"
+    """A str, escaped when it holds a character COPY gives a meaning to."""
+    ENUM = "enum"
+    """A member of one of the domain's enums, written as its value."""
+    JSON = "json"
+    """Any value orjson encodes, written as the JSON document (then escaped as text)."""
 
 
-def _json(value: object) -> str:
-    return orjson.dumps(value).decode()
+@frozen
+class Column:
+    """One column: its name, the expression giving its value, and how the value is written.
+
+    `source` is a Python expression over `event`, `sink_id`, `seq` and the names the table's
+    `prelude` binds. An `optional` column may be None (NULL).
+    """
+
+    name: str
+    source: str
+    kind: Kind = Kind.NUMBER
+    optional: bool = False
 
 
-def _top_of_book(event: TopOfBookSnapshot) -> Row:
-    book = event.book
-    bid, ask = book.bid, book.ask
-    return (
-        event.run_id,
-        event.local_ns,
-        book.time_ns,
-        book.instrument_name,
-        None if bid is None else bid.price_ticks,
-        None if bid is None else bid.amount_lots,
-        None if ask is None else ask.price_ticks,
-        None if ask is None else ask.amount_lots,
-    )
-
-
-def _ticker(event: TickerSnapshot) -> Row:
-    t = event.ticker
-    return (
-        event.run_id,
-        event.local_ns,
-        t.time_ns,
-        t.instrument_name,
-        t.mark_price,
-        t.index_price,
-        t.best_bid_price,
-        t.best_bid_amount,
-        t.best_ask_price,
-        t.best_ask_amount,
-        t.last_price,
-        t.funding_rate,
-        t.funding_mark,
-        t.iv,
-        t.delta,
-        t.forward,
-    )
-
-
-def _trade(event: TradePrint) -> Row:
-    trade = event.trade
-    return (
-        event.run_id,
-        event.local_ns,
-        trade.time_ns,
-        trade.instrument_name,
-        trade.price_ticks,
-        trade.amount_lots,
-        _VALUE[trade.aggressor],
-    )
-
-
-def _index(event: IndexPrint) -> Row:
-    index = event.index
-    return (event.run_id, event.local_ns, index.time_ns, index.index_name, index.price)
-
-
-def _quote_decision(event: QuoteDecision) -> Row:
-    ladder = event.ladder
-    return (
-        event.run_id,
-        event.local_ns,
-        event.exchange_ns,
-        ladder.instrument_name,
-        event.fair_ticks,
-        event.reservation_ticks,
-        event.sigma,
-        event.regime,
-        _json([[q.price_ticks, q.amount_lots] for q in ladder.bids]),
-        _json([[q.price_ticks, q.amount_lots] for q in ladder.asks]),
-    )
-
-
-def _order(event: OrderEvent, sink_id: int, seq: int) -> Row:
-    return (
-        sink_id,
-        seq,
-        event.run_id,
-        event.local_ns,
-        event.exchange_ns,
-        event.instrument_name,
-        event.client_order_id,
-        event.exchange_order_id,
-        _VALUE[event.side],
-        _VALUE[event.state],
-        _opt(event.status),
-        _opt(event.change_reason),
-        _opt(event.delete_reason),
-        event.price_ticks,
-        event.amount_lots,
-        event.filled_lots,
-        event.reject_code,
-    )
-
-
-def _fill(event: FillEvent, sink_id: int, seq: int) -> Row:
-    fill = event.fill
-    return (
-        sink_id,
-        seq,
-        event.run_id,
-        event.local_ns,
-        fill.time_ns,
-        fill.instrument_name,
-        fill.trade_id,
-        fill.client_order_id,
-        fill.exchange_order_id,
-        _VALUE[fill.side],
-        fill.price_ticks,
-        fill.amount_lots,
-        _VALUE[fill.liquidity],
-        fill.fee,
-        event.fair_ticks,
-        event.level,
-    )
-
-
-def _rpc_error(event: RpcErrorEvent, sink_id: int, seq: int) -> Row:
-    return (
-        sink_id,
-        seq,
-        event.run_id,
-        event.local_ns,
-        event.method,
-        event.code,
-        event.message,
-        event.request_id,
-    )
-
-
-def _position(event: PositionSnapshot, sink_id: int, seq: int) -> Row:
-    return (
-        sink_id,
-        seq,
-        event.run_id,
-        event.local_ns,
-        event.instrument_name,
-        event.size_lots,
-        event.avg_entry_ticks,
-        event.realised,
-        event.unrealised,
-        event.fees,
-        event.funding,
-        event.mark_price,
-    )
-
-
-def _risk(event: RiskEvent, sink_id: int, seq: int) -> Row:
-    return (
-        sink_id,
-        seq,
-        event.run_id,
-        event.local_ns,
-        event.limit_name,
-        event.value,
-        event.threshold,
-        event.verdict,
-    )
-
-
-def _trading_state(event: TradingStateChange, sink_id: int, seq: int) -> Row:
-    return (
-        sink_id,
-        seq,
-        event.run_id,
-        event.local_ns,
-        event.previous,
-        event.current,
-        event.reason,
-    )
-
-
-def _calibration(event: CalibrationResult, sink_id: int, seq: int) -> Row:
-    return (
-        sink_id,
-        seq,
-        event.run_id,
-        event.local_ns,
-        event.instrument_name,
-        event.model,
-        _json(dict(event.params)),
-        _json(dict(event.goodness_of_fit)),
-        event.sample_count,
-    )
-
-
-def _run_started(event: RunStarted, sink_id: int, seq: int) -> Row:
-    return (
-        sink_id,
-        seq,
-        event.run_id,
-        event.local_ns,
-        event.mode,
-        event.version,
-        event.network,
-        event.config_json,
-    )
-
-
-def _run_stopped(event: RunStopped, sink_id: int, seq: int) -> Row:
-    return (sink_id, seq, event.run_id, event.local_ns, event.exit_reason, event.exit_code)
-
-
-def _instrument(event: InstrumentInfo, sink_id: int, seq: int) -> Row:
-    return (
-        sink_id,
-        seq,
-        event.run_id,
-        event.local_ns,
-        event.instrument_name,
-        event.tick_size,
-        event.volume_tick_size,
-    )
-
-
-MarketBuilder = Callable[[StoreEvent], Row]
-ExecutionBuilder = Callable[[StoreEvent, int, int], Row]
-"""Row builders as dispatched: the table's key type guarantees the event's class (the casts
-below widen each builder's parameter from its own class to the union)."""
-
-# Rows are built for every event, on the event loop at `emit`: a lookup by exact type costs one
-# dict probe, where a `match` tries each class pattern in turn (a book, the most frequent
-# event, went through eleven failed isinstance checks before its own case).
-MARKET_ROWS: dict[type, tuple[str, MarketBuilder]] = {
-    TopOfBookSnapshot: ("top_of_book", cast("MarketBuilder", _top_of_book)),
-    TickerSnapshot: ("tickers", cast("MarketBuilder", _ticker)),
-    TradePrint: ("trades", cast("MarketBuilder", _trade)),
-    IndexPrint: ("index_prices", cast("MarketBuilder", _index)),
-    QuoteDecision: ("quote_decisions", cast("MarketBuilder", _quote_decision)),
+# Templates over `@`, a local holding the column's value (evaluated once). Text is escaped
+# only when it has to be: `isprintable` is False for tab, newline, CR, NUL and surrogates,
+# so with the backslash test every string needing work goes to `escape_text` (and a few
+# harmless ones, which it returns unchanged).
+_FIELD: dict[Kind, str] = {
+    Kind.NUMBER: "@",
+    Kind.TEXT: "@ if @.isprintable() and _BACKSLASH not in @ else _escape_text(@)",
+    Kind.ENUM: "_VALUE[@]",
+    Kind.JSON: "_escape_text(_json_text(@))",
 }
-"""(table, row builder) of each market event type; each builder takes its key's class."""
-
-EXECUTION_ROWS: dict[type, tuple[str, ExecutionBuilder]] = {
-    OrderEvent: ("order_events", cast("ExecutionBuilder", _order)),
-    FillEvent: ("fills", cast("ExecutionBuilder", _fill)),
-    RpcErrorEvent: ("rpc_errors", cast("ExecutionBuilder", _rpc_error)),
-    PositionSnapshot: ("position_snapshots", cast("ExecutionBuilder", _position)),
-    RiskEvent: ("risk_events", cast("ExecutionBuilder", _risk)),
-    TradingStateChange: ("trading_state_changes", cast("ExecutionBuilder", _trading_state)),
-    CalibrationResult: ("calibrations", cast("ExecutionBuilder", _calibration)),
-    RunStarted: ("runs", cast("ExecutionBuilder", _run_started)),
-    RunStopped: ("run_stops", cast("ExecutionBuilder", _run_stopped)),
-    InstrumentInfo: ("instruments", cast("ExecutionBuilder", _instrument)),
+_VALUE_OF: dict[Kind, str] = {
+    Kind.NUMBER: "@",
+    Kind.TEXT: "@",
+    Kind.ENUM: "_VALUE[@]",
+    Kind.JSON: "_json_text(@)",
 }
-"""(table, row builder taking the event, sink_id and seq) of each execution event type."""
+_NAMESPACE: dict[str, object] = {
+    "_NULL": NULL,
+    "_BACKSLASH": "\\",
+    "_VALUE": _VALUE,
+    "_escape_text": escape_text,
+    "_json_text": _json_text,
+}
 
 
-def market_row(event: StoreEvent) -> tuple[str, Row]:
-    """(table, row) of a market-class event; raises TypeError for an execution event."""
-    try:
-        table, build = MARKET_ROWS[type(event)]
-    except KeyError:
-        raise TypeError(f"not a market event: {type(event).__name__}") from None
-    return table, build(event)
+def _function_source(name: str, prelude: tuple[str, ...], columns: tuple[Column, ...]) -> str:
+    """`def name(event, sink_id, seq)` binding the prelude and each column's value to `v<i>`;
+    the caller appends the return statement."""
+    lines = [f"def {name}(event, sink_id, seq):"]
+    lines += [f"    {statement}" for statement in prelude]
+    lines += [f"    v{i} = {column.source}" for i, column in enumerate(columns)]
+    return "\n".join(lines)
 
 
-def execution_row(event: StoreEvent, sink_id: int, seq: int) -> tuple[str, Row]:
-    """(table, row) of any event, with the execution id `(sink_id, seq)` for execution tables."""
-    spec = EXECUTION_ROWS.get(type(event))
-    if spec is None:
-        return market_row(event)
-    table, build = spec
-    return table, build(event, sink_id, seq)
+def _line_source(prelude: tuple[str, ...], columns: tuple[Column, ...]) -> str:
+    fields = []
+    for i, column in enumerate(columns):
+        expression = _FIELD[column.kind]
+        if column.optional:
+            expression = f"_NULL if @ is None else {expression}"
+        fields.append("{" + expression.replace("@", f"v{i}") + "}")
+    body = "\\t".join(fields)
+    return _function_source("line", prelude, columns) + f'\n    return f"{body}\\n"\n'
+
+
+def _values_source(prelude: tuple[str, ...], columns: tuple[Column, ...]) -> str:
+    values = []
+    for i, column in enumerate(columns):
+        expression = _VALUE_OF[column.kind]
+        if column.optional and expression != "@":
+            expression = f"None if @ is None else {expression}"
+        values.append(expression.replace("@", f"v{i}"))
+    return _function_source("values", prelude, columns) + f"\n    return ({', '.join(values)},)\n"
+
+
+def _compile(source: str, name: str, table: str) -> object:
+    namespace = dict(_NAMESPACE)
+    exec(compile(source, f"<{table}.{name}>", "exec"), namespace)  # our own source, built above
+    return namespace[name]
+
+
+@frozen
+class Table:
+    """A destination table: the event type whose rows it holds, and its columns in order.
+
+    `prelude` holds assignments run before the columns are read (`fill = event.fill`), so a
+    nested object is looked up once. `line` and `values` are compiled from the columns.
+    """
+
+    name: str
+    event_type: type[StoreEvent]
+    columns: tuple[Column, ...]
+    prelude: tuple[str, ...] = ()
+    line: LineBuilder = field(init=False, repr=False, eq=False)
+    values: ValuesBuilder = field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        line = _compile(_line_source(self.prelude, self.columns), "line", self.name)
+        values = _compile(_values_source(self.prelude, self.columns), "values", self.name)
+        # A frozen attrs class sets its derived fields through object.__setattr__.
+        object.__setattr__(self, "line", cast("LineBuilder", line))
+        object.__setattr__(self, "values", cast("ValuesBuilder", values))
+
+    @property
+    def execution(self) -> bool:
+        """True for execution events: never dropped, keyed by `(sink_id, seq)`."""
+        return self.event_type.KIND is EventClass.EXECUTION
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The columns' names, in line order."""
+        return tuple(c.name for c in self.columns)
+
+
+def _text(name: str, source: str, *, optional: bool = False) -> Column:
+    return Column(name, source, Kind.TEXT, optional=optional)
+
+
+def _number(name: str, source: str, *, optional: bool = False) -> Column:
+    return Column(name, source, Kind.NUMBER, optional=optional)
+
+
+def _enum(name: str, source: str, *, optional: bool = False) -> Column:
+    return Column(name, source, Kind.ENUM, optional=optional)
+
+
+_EXEC_ID = (_number("sink_id", "sink_id"), _number("seq", "seq"))
+_RUN_TIME = (_text("run_id", "event.run_id"), _number("local_ns", "event.local_ns"))
+_EXECUTION_HEAD = (*_EXEC_ID, *_RUN_TIME)
+_OPTIONAL_FLOATS = (
+    "best_bid_price",
+    "best_bid_amount",
+    "best_ask_price",
+    "best_ask_amount",
+    "last_price",
+    "funding_rate",
+    "funding_mark",
+    "iv",
+    "delta",
+    "forward",
+)
+_LADDER_JSON = "[[q.price_ticks, q.amount_lots] for q in event.ladder.{}]"
+
+TABLE_LIST: tuple[Table, ...] = (
+    Table(
+        "runs",
+        RunStarted,
+        (
+            *_EXECUTION_HEAD,
+            _text("mode", "event.mode"),
+            _text("version", "event.version"),
+            _text("network", "event.network"),
+            _text("config", "event.config_json"),
+        ),
+    ),
+    Table(
+        "run_stops",
+        RunStopped,
+        (
+            *_EXECUTION_HEAD,
+            _text("exit_reason", "event.exit_reason"),
+            _number("exit_code", "event.exit_code"),
+        ),
+    ),
+    Table(
+        "instruments",
+        InstrumentInfo,
+        (
+            *_EXECUTION_HEAD,
+            _text("instrument", "event.instrument_name"),
+            _number("tick_size", "event.tick_size"),
+            _number("volume_tick_size", "event.volume_tick_size"),
+        ),
+    ),
+    Table(
+        "top_of_book",
+        TopOfBookSnapshot,
+        (
+            *_RUN_TIME,
+            _number("exchange_ns", "book.time_ns"),
+            _text("instrument", "book.instrument_name"),
+            _number("bid_ticks", "None if bid is None else bid.price_ticks", optional=True),
+            _number("bid_lots", "None if bid is None else bid.amount_lots", optional=True),
+            _number("ask_ticks", "None if ask is None else ask.price_ticks", optional=True),
+            _number("ask_lots", "None if ask is None else ask.amount_lots", optional=True),
+        ),
+        prelude=("book = event.book", "bid = book.bid", "ask = book.ask"),
+    ),
+    Table(
+        "tickers",
+        TickerSnapshot,
+        (
+            *_RUN_TIME,
+            _number("exchange_ns", "ticker.time_ns"),
+            _text("instrument", "ticker.instrument_name"),
+            _number("mark_price", "ticker.mark_price"),
+            _number("index_price", "ticker.index_price"),
+            *(_number(name, f"ticker.{name}", optional=True) for name in _OPTIONAL_FLOATS),
+        ),
+        prelude=("ticker = event.ticker",),
+    ),
+    Table(
+        "trades",
+        TradePrint,
+        (
+            *_RUN_TIME,
+            _number("exchange_ns", "trade.time_ns"),
+            _text("instrument", "trade.instrument_name"),
+            _number("price_ticks", "trade.price_ticks"),
+            _number("amount_lots", "trade.amount_lots"),
+            _enum("aggressor", "trade.aggressor"),
+        ),
+        prelude=("trade = event.trade",),
+    ),
+    Table(
+        "index_prices",
+        IndexPrint,
+        (
+            *_RUN_TIME,
+            _number("exchange_ns", "event.index.time_ns"),
+            _text("index_name", "event.index.index_name"),
+            _number("price", "event.index.price"),
+        ),
+    ),
+    Table(
+        "quote_decisions",
+        QuoteDecision,
+        (
+            *_RUN_TIME,
+            _number("exchange_ns", "event.exchange_ns", optional=True),
+            _text("instrument", "event.ladder.instrument_name"),
+            _number("fair_ticks", "event.fair_ticks"),
+            _number("reservation_ticks", "event.reservation_ticks"),
+            _number("sigma", "event.sigma", optional=True),
+            _text("regime", "event.regime", optional=True),
+            Column("bids", _LADDER_JSON.format("bids"), Kind.JSON),
+            Column("asks", _LADDER_JSON.format("asks"), Kind.JSON),
+        ),
+    ),
+    Table(
+        "order_events",
+        OrderEvent,
+        (
+            *_EXECUTION_HEAD,
+            _number("exchange_ns", "event.exchange_ns", optional=True),
+            _text("instrument", "event.instrument_name"),
+            _number("client_order_id", "event.client_order_id"),
+            _text("exchange_order_id", "event.exchange_order_id", optional=True),
+            _enum("side", "event.side"),
+            _enum("state", "event.state"),
+            _enum("status", "event.status", optional=True),
+            _enum("change_reason", "event.change_reason", optional=True),
+            _enum("delete_reason", "event.delete_reason", optional=True),
+            _number("price_ticks", "event.price_ticks"),
+            _number("amount_lots", "event.amount_lots"),
+            _number("filled_lots", "event.filled_lots"),
+            _number("reject_code", "event.reject_code", optional=True),
+        ),
+    ),
+    Table(
+        "fills",
+        FillEvent,
+        (
+            *_EXECUTION_HEAD,
+            _number("exchange_ns", "fill.time_ns"),
+            _text("instrument", "fill.instrument_name"),
+            _text("trade_id", "fill.trade_id"),
+            _number("client_order_id", "fill.client_order_id", optional=True),
+            _text("exchange_order_id", "fill.exchange_order_id", optional=True),
+            _enum("side", "fill.side"),
+            _number("price_ticks", "fill.price_ticks"),
+            _number("amount_lots", "fill.amount_lots"),
+            _enum("liquidity", "fill.liquidity"),
+            _number("fee", "fill.fee"),
+            _number("fair_ticks", "event.fair_ticks", optional=True),
+            _number("level", "event.level", optional=True),
+        ),
+        prelude=("fill = event.fill",),
+    ),
+    Table(
+        "rpc_errors",
+        RpcErrorEvent,
+        (
+            *_EXECUTION_HEAD,
+            _text("method", "event.method"),
+            _number("code", "event.code"),
+            _text("message", "event.message"),
+            _number("request_id", "event.request_id", optional=True),
+        ),
+    ),
+    Table(
+        "position_snapshots",
+        PositionSnapshot,
+        (
+            *_EXECUTION_HEAD,
+            _text("instrument", "event.instrument_name"),
+            *(
+                _number(name, f"event.{name}")
+                for name in (
+                    "size_lots",
+                    "avg_entry_ticks",
+                    "realised",
+                    "unrealised",
+                    "fees",
+                    "funding",
+                    "mark_price",
+                )
+            ),
+        ),
+    ),
+    Table(
+        "risk_events",
+        RiskEvent,
+        (
+            *_EXECUTION_HEAD,
+            _text("limit_name", "event.limit_name"),
+            _number("value", "event.value"),
+            _number("threshold", "event.threshold"),
+            _text("verdict", "event.verdict"),
+        ),
+    ),
+    Table(
+        "trading_state_changes",
+        TradingStateChange,
+        (
+            *_EXECUTION_HEAD,
+            _text("previous", "event.previous"),
+            _text("current", "event.current"),
+            _text("reason", "event.reason"),
+        ),
+    ),
+    Table(
+        "calibrations",
+        CalibrationResult,
+        (
+            *_EXECUTION_HEAD,
+            _text("instrument", "event.instrument_name"),
+            _text("model", "event.model"),
+            Column("params", "dict(event.params)", Kind.JSON),
+            Column("goodness_of_fit", "dict(event.goodness_of_fit)", Kind.JSON),
+            _number("sample_count", "event.sample_count"),
+        ),
+    ),
+)
+"""Every destination table, one per event type."""
+
+TABLES: dict[str, Table] = {t.name: t for t in TABLE_LIST}
+"""Every destination table by name."""
+
+TABLE_OF_TYPE: dict[type, Table] = {t.event_type: t for t in TABLE_LIST}
+"""The destination table of each event type."""
+
+ROUTES: dict[type, tuple[str, bool, LineBuilder]] = {
+    t.event_type: (t.name, t.execution, t.line) for t in TABLE_LIST
+}
+"""(table name, is execution, line builder) by exact event type, so that `emit` needs one
+dict probe and no attribute lookups."""
+
+
+def table_of(event: StoreEvent) -> Table:
+    """The table `event` is written to."""
+    return TABLE_OF_TYPE[type(event)]

@@ -15,41 +15,26 @@
 Each execution event gets `seq`, unique within the sink, and the sink a random 63-bit
 `sink_id`; `(sink_id, seq)` is the event's id in the database and in the journal.
 
-`emit` turns the event into its row at once (a dict lookup and a tuple, about a microsecond)
-and keeps only the row. Building rows is the writer's main Python work, and Python work in
-the worker thread holds the GIL the event loop needs: done here it costs the emitter a fixed,
-small amount per event instead of stalling the loop unpredictably for the length of a batch.
-Keeping rows, not events, also keeps the buffer out of the garbage collector's way: a tuple of
-numbers and strings is untracked at its first collection, an event object never is.
+`emit` is O(1): one dict probe for the event's table, its COPY line built by one f-string
+(rows.py), one list append. Formatting is the store's main Python work, and Python work in
+the writer's worker thread holds the GIL the event loop needs: done here it costs the emitter
+a few microseconds per event, instead of stalling the loop for a switch interval each time it
+wants the GIL back while a batch is formatted. A line is one str, which the garbage collector
+never tracks, so a large backlog costs the collector nothing either.
 """
 
 from __future__ import annotations
 
 import secrets
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 from attrs import field, frozen
 
-from thalex_trio.domain.events import (
-    EventClass,
-    IndexPrint,
-    QuoteDecision,
-    StoreEvent,
-    TickerSnapshot,
-    TopOfBookSnapshot,
-    TradePrint,
-)
-from thalex_trio.store.rows import EXECUTION_ROWS, MARKET_ROWS, TABLES, Row
+from thalex_trio.store.rows import ROUTES, TABLES, line_seq
 
-MARKET_TABLE: dict[type, str] = {
-    TopOfBookSnapshot: "top_of_book",
-    TickerSnapshot: "tickers",
-    TradePrint: "trades",
-    IndexPrint: "index_prices",
-    QuoteDecision: "quote_decisions",
-}
-"""Destination table of each market event type (for the skip counters)."""
+if TYPE_CHECKING:
+    from thalex_trio.domain.events import StoreEvent
 
 
 class EventSink(Protocol):
@@ -68,34 +53,36 @@ class NullSink:
 
 @frozen
 class Pending:
-    """Rows taken from a sink in one go, by table, in emit order within each table."""
+    """COPY lines taken from a sink in one go, by table, in emit order within each table."""
 
-    rows: dict[str, list[Row]] = field(factory=dict)
+    lines: dict[str, list[str]] = field(factory=dict)
 
     @property
     def is_empty(self) -> bool:
         """True when there is nothing to write."""
-        return not self.rows
+        return not self.lines
 
     @property
-    def market_rows(self) -> dict[str, list[Row]]:
-        """The market tables' rows (may be sampled or dropped)."""
-        return {t: rows for t, rows in self.rows.items() if not TABLES[t].execution}
+    def market_lines(self) -> dict[str, list[str]]:
+        """The market tables' lines (may be sampled or dropped)."""
+        return {t: lines for t, lines in self.lines.items() if not TABLES[t].execution}
 
     @property
-    def execution_rows(self) -> dict[str, list[Row]]:
-        """The execution tables' rows (never dropped)."""
-        return {t: rows for t, rows in self.rows.items() if TABLES[t].execution}
+    def execution_lines(self) -> dict[str, list[str]]:
+        """The execution tables' lines (never dropped)."""
+        return {t: lines for t, lines in self.lines.items() if TABLES[t].execution}
 
     @property
-    def market(self) -> list[Row]:
-        """Every market row, all tables together."""
-        return [row for rows in self.market_rows.values() for row in rows]
+    def market(self) -> list[str]:
+        """Every market line, all tables together."""
+        return [line for lines in self.market_lines.values() for line in lines]
 
     @property
-    def execution(self) -> list[tuple[int, Row]]:
-        """Every execution row with its seq, in seq order."""
-        pairs = [(int(row[1] or 0), row) for rows in self.execution_rows.values() for row in rows]
+    def execution(self) -> list[tuple[int, str]]:
+        """Every execution line with its seq, in seq order."""
+        pairs = [
+            (line_seq(line), line) for lines in self.execution_lines.values() for line in lines
+        ]
         return sorted(pairs, key=lambda pair: pair[0])
 
 
@@ -117,7 +104,7 @@ class StoreSink:
         self.batch_rows = batch_rows
         self.sample_every = sample_every
         self._high_water = max(int(market_capacity * high_water), 1)
-        self._rows: dict[str, list[Row]] = {}
+        self._lines: dict[str, list[str]] = {}
         self._market_count = 0
         self._execution_count = 0
         self._seq = 0
@@ -128,34 +115,28 @@ class StoreSink:
 
     def emit(self, event: StoreEvent) -> None:
         """Buffer `event` (market data may be sampled or skipped); never blocks."""
-        if event.KIND is EventClass.EXECUTION:
-            self._seq += 1
-            table, build_execution = EXECUTION_ROWS[type(event)]
-            row = build_execution(event, self.sink_id, self._seq)
-            rows = self._rows.get(table)
-            if rows is None:
-                rows = self._rows[table] = []
-            rows.append(row)
+        table, execution, build = ROUTES[type(event)]
+        if execution:
+            self._seq = seq = self._seq + 1
+            line = build(event, self.sink_id, seq)
             self._execution_count = backlog = self._execution_count + 1
-            self.peak_execution_backlog = max(backlog, self.peak_execution_backlog)
-            if backlog >= self.batch_rows:
-                self._ready.set()
-            return
-        queued = self._market_count
-        if queued >= self._high_water:
-            self._sample_tick += 1
-            if queued >= self.market_capacity or self._sample_tick % self.sample_every:
-                table = MARKET_TABLE[type(event)]
-                self.skipped_market_rows[table] = self.skipped_market_rows.get(table, 0) + 1
-                return
-        table, build_market = MARKET_ROWS[type(event)]
-        row = build_market(event)
-        rows = self._rows.get(table)
-        if rows is None:
-            rows = self._rows[table] = []
-        rows.append(row)
-        self._market_count = queued + 1
-        if queued + 1 >= self.batch_rows:
+            if backlog > self.peak_execution_backlog:
+                self.peak_execution_backlog = backlog
+        else:
+            queued = self._market_count
+            if queued >= self._high_water:
+                self._sample_tick += 1
+                if queued >= self.market_capacity or self._sample_tick % self.sample_every:
+                    self.skipped_market_rows[table] = self.skipped_market_rows.get(table, 0) + 1
+                    return
+            line = build(event, 0, 0)
+            self._market_count = backlog = queued + 1
+        lines = self._lines.get(table)
+        if lines is None:
+            self._lines[table] = [line]
+        else:
+            lines.append(line)
+        if backlog >= self.batch_rows:
             self._ready.set()
 
     @property
@@ -165,8 +146,8 @@ class StoreSink:
 
     def take_nowait(self) -> Pending:
         """Everything buffered, leaving the sink empty."""
-        pending = Pending(self._rows)
-        self._rows = {}
+        pending = Pending(self._lines)
+        self._lines = {}
         self._market_count = 0
         self._execution_count = 0
         if self._ready.is_set():

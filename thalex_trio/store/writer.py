@@ -47,8 +47,9 @@ class WriterConfig:
     fsync: bool = True
     gil_switch_interval_s: float | None = 0.0005
     """While the writer runs, CPython's GIL hand-off interval (default 5 ms): the worker thread
-    building and copying rows holds the GIL, and the event loop waiting for it must get it back
-    within a fraction of a quote-loop tick. None leaves the interpreter's setting alone."""
+    holds the GIL while psycopg's Python sets up and ends each COPY, and the event loop waiting
+    for it must get it back within a fraction of a quote-loop tick. None leaves the
+    interpreter's setting alone."""
 
 
 @mutable
@@ -182,10 +183,10 @@ class StoreWriter:
                 self._journal_nowait(pending)
 
     def _journal_nowait(self, pending: Pending) -> None:
-        self.stats.journaled_rows += self.connection.journal_rows(pending.execution_rows)
-        for table, rows in pending.market_rows.items():
+        self.stats.journaled_rows += self.connection.journal_rows(pending.execution_lines)
+        for table, lines in pending.market_lines.items():
             dropped = self.stats.dropped_market_rows
-            dropped[table] = dropped.get(table, 0) + len(rows)
+            dropped[table] = dropped.get(table, 0) + len(lines)
 
 
 def _sole_exception(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
