@@ -1,10 +1,15 @@
-"""Shared test set-up: Hypothesis profiles selected by HYPOTHESIS_PROFILE (dev by default)."""
+"""Shared test set-up: Hypothesis profiles selected by HYPOTHESIS_PROFILE (dev by default), and
+the PostgreSQL fixtures of tests/postgres.py (one server per session)."""
 
 from __future__ import annotations
 
 import os
 
 from hypothesis import HealthCheck, settings
+
+from tests.postgres import db_dsn, empty_db_dsn, pg_server
+
+__all__ = ["db_dsn", "empty_db_dsn", "pg_server"]
 
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(

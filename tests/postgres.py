@@ -1,5 +1,7 @@
-"""A real PostgreSQL for the store tests: `THALEX_TRIO_TEST_DSN`, else the embedded server
-started once per session in a temporary directory. Each test gets a fresh, migrated database."""
+"""A real PostgreSQL for every suite that needs one (store, reliability, backtest output):
+`THALEX_TRIO_TEST_DSN`, else the embedded server started once per pytest session in a temporary
+directory. Each test gets a fresh database. Registered as fixtures by tests/conftest.py, so one
+server serves the whole session."""
 
 from __future__ import annotations
 
