@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from tests.store.conftest import TestServer
+    from tests.postgres import TestServer
     from thalex_trio.store.writer import StoreWriter
 
 RUN = RunId("run-no-loss")
