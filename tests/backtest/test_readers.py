@@ -16,7 +16,14 @@ from thalex_trio.backtest.readers import (
     detect_format,
     open_event_stream,
 )
-from thalex_trio.backtest.readers.npz import BUY_EVENT, EXCH_EVENT, SELL_EVENT, save_events
+from thalex_trio.backtest.readers.npz import (
+    BUY_EVENT,
+    EXCH_EVENT,
+    SELL_EVENT,
+    NpzReader,
+    save_event_array,
+    save_events,
+)
 from thalex_trio.domain.enums import InstrumentKind
 from thalex_trio.domain.instrument import Instrument
 from thalex_trio.sim.engine.engine import MatchingEngine
@@ -160,6 +167,37 @@ def test_own_npz_round_trip(tmp_path: Path) -> None:
     assert events.dtype.names is not None
     for name in events.dtype.names:
         assert np.array_equal(again[name], events[name])
+
+
+def test_own_npy_is_read_in_chunks_with_the_feed_latency(tmp_path: Path) -> None:
+    source = DATA / "btcusdt_20240718.gz"
+    stream = open_event_stream([source], instrument_name="X", tick_size=0.1, lot_size=0.001)
+    events = np.concatenate(list(stream.chunks()))[:5000]
+    path = tmp_path / "cache.npy"
+    save_event_array(path, events)
+    assert detect_format(path) is SourceFormat.NPZ
+    chunks = list(NpzReader(0.1, 0.001, chunk_events=1024).read_files([path]))
+    assert [c.shape[0] for c in chunks] == [1024] * 4 + [904]
+    assert all(c.dtype == events.dtype and c.flags.writeable for c in chunks)
+    latency_ns = 7_000_000
+    delayed = np.concatenate(list(open_event_stream(
+        [path], instrument_name="X", tick_size=0.1, lot_size=0.001, feed_latency_ns=latency_ns
+    ).chunks()))  # fmt: skip
+    assert events.dtype.names is not None
+    for name in events.dtype.names:
+        expected = events["exch_ts_ns"] + latency_ns if name == "local_ts_ns" else events[name]
+        assert np.array_equal(delayed[name], expected)
+
+
+def test_truncated_npy_is_an_error(tmp_path: Path) -> None:
+    source = DATA / "btcusdt_20240718.gz"
+    stream = open_event_stream([source], instrument_name="X", tick_size=0.1, lot_size=0.001)
+    events = np.concatenate(list(stream.chunks()))[:100]
+    path = tmp_path / "cut.npy"
+    save_event_array(path, events)
+    path.write_bytes(path.read_bytes()[:-480])  # the last ten records
+    with pytest.raises(ValueError, match="truncated"):
+        list(NpzReader(0.1, 0.001).read_files([path]))
 
 
 def test_unknown_format(tmp_path: Path) -> None:

@@ -1,15 +1,16 @@
-"""Calibration: sigma (fast / mid / slow windows), A and k per side, and a suggested gamma,
-fitted by the strategy's own online estimators (`MarketEstimator`) over replayed data.
+"""Calibration: sigma (fast / mid / slow windows), A and k per side, and a suggested gamma.
 
 The book is rebuilt by the matching engine (no orders); on a grid of
 `EstimatorParams.sample_interval_s` the trades since the last step go to `on_trade` and then the
-mid to `on_mid`, exactly as the live quoter feeds them. The suggested gamma is the one whose
-GLFT skew per lot, times the position limit in quote units, equals `target_skew_ticks`
-(MODELS.md §2, solved by bisection in log gamma).
-
-Goodness of fit per side (`FitQuality`) is computed here over the same window and depths as the
-estimator's last refit: the per-step farthest reach from the previous grid mid, the points
-(delta, ln lambda) the depth-count fit uses, and the R^2 of the log-linear line through them.
+mid to `on_mid` of the strategy's own online estimator (`MarketEstimator`), exactly as the live
+quoter feeds them; sigma is its multi-window estimate. A and k are fitted here from the same
+per-step reaches (the farthest trade depth from the previous grid mid, per side) over the
+estimator's window and candidate depths, by `lattice_intensity_fit`: the depth-count fit with
+each point placed at the depth the trades really reached, which removes the low bias of A that
+a candidate grid finer than the reaches gives (see there). The suggested gamma is the one
+whose GLFT skew per lot, times the position limit in quote units, equals `target_skew_ticks`
+(MODELS.md §2, solved by bisection in log gamma). Goodness of fit per side (`FitQuality`): the
+R^2 of the log-linear line through the points used.
 """
 
 from __future__ import annotations
@@ -48,31 +49,58 @@ class FitQuality:
 _NO_FIT = FitQuality(math.nan, 0, 0, 0)
 
 
-def fit_quality(
+@frozen
+class IntensityFit:
+    """A and k of lambda(delta) = A exp(-k delta) for one side, and how well they fit."""
+
+    a_per_s: float
+    k_per_tick: float
+    quality: FitQuality
+
+
+def lattice_intensity_fit(
     reach_ticks: NDArray[np.float64], step_s: float, depths_ticks: NDArray[np.float64],
     min_count: int,
-) -> FitQuality:  # fmt: skip
-    """R^2 of the depth-count fit (the points `depth_count_intensity_fit` uses) of one side."""
+) -> IntensityFit:  # fmt: skip
+    """A and k by least squares of ln lambda on depth, each point at the depth really reached.
+
+    `reach_ticks` holds, per grid step, the farthest depth a trade reached from the mid (NaN
+    for none). For a candidate depth d the steps reaching it give lambda = -ln(1 - f) / step_s
+    (f their fraction), as in the live estimator. Trades print on the tick grid and the mid sits
+    on whole or half ticks, so reaches take few values: every step counted at d reached at
+    least the smallest reach >= d, and that is the depth the point belongs to. Fitting at d
+    itself draws a staircase (lambda of the next reachable depth plotted at d) that biases A
+    low by about exp(-k * spacing / 2) when the grid is finer than the reaches (7% for
+    k = 0.3 on a half-tick grid over whole-tick reaches). Candidates that land on the same
+    reach give the same point once. Depths reached in fewer than `min_count` steps or in every
+    step are skipped; fewer than two points give NaN for A and k.
+    """
     steps = reach_ticks.shape[0]
     if steps == 0:
-        return _NO_FIT
-    reached = reach_ticks[np.isfinite(reach_ticks)]
+        return IntensityFit(math.nan, math.nan, _NO_FIT)
+    reached = np.sort(reach_ticks[np.isfinite(reach_ticks)])
+    n = reached.shape[0]
     xs: list[float] = []
     ys: list[float] = []
     for depth in depths_ticks.tolist():
-        count = int(np.count_nonzero(reached >= depth))
+        first = int(np.searchsorted(reached, depth, side="left"))
+        count = n - first
         if count < max(min_count, 1) or count >= steps:
             continue
-        xs.append(depth)
+        x = float(reached[first])
+        if xs and x == xs[-1]:
+            continue  # the same reach as the previous candidate: the same point
+        xs.append(x)
         ys.append(math.log(-math.log1p(-count / steps) / step_s))
-    r_squared = math.nan
+    a = k = r_squared = math.nan
     if len(xs) >= 2:
-        x, y = np.asarray(xs), np.asarray(ys)
-        slope, intercept = np.polyfit(x, y, 1)
-        total = float(np.sum((y - y.mean()) ** 2))
-        residual = float(np.sum((y - (slope * x + intercept)) ** 2))
+        x_arr, y_arr = np.asarray(xs), np.asarray(ys)
+        slope, intercept = np.polyfit(x_arr, y_arr, 1)
+        a, k = math.exp(float(intercept)), -float(slope)
+        total = float(np.sum((y_arr - y_arr.mean()) ** 2))
+        residual = float(np.sum((y_arr - (slope * x_arr + intercept)) ** 2))
         r_squared = 1.0 - residual / total if total > 0 else math.nan
-    return FitQuality(r_squared, len(xs), int(reached.shape[0]), steps)
+    return IntensityFit(a, k, FitQuality(r_squared, len(xs), n, steps))
 
 
 @frozen
@@ -179,22 +207,15 @@ def calibrate(
                 grid_mid = mid
             next_ns += step_ns
     vol = estimator.volatility
-    bid, ask = estimator.bid_intensity, estimator.ask_intensity
     nan = math.nan
-    sigma = vol.mid_ticks_per_sqrt_s if vol else nan
-    a = 0.5 * (bid.a_per_s + ask.a_per_s) if bid and ask else nan
-    k = 0.5 * (bid.k_per_tick + ask.k_per_tick) if bid and ask else nan
-    gamma = nan
-    if all(math.isfinite(x) and x > 0 for x in (sigma, a, k)):
-        gamma = suggest_gamma(sigma, a, k, limit_units, target_skew_ticks)
     window = max(2, round(params.intensity_window_s / params.sample_interval_s))
     depths = np.arange(
         params.intensity_min_depth_ticks,
         params.intensity_max_depth_ticks + 1e-9,
         params.intensity_depth_step_ticks,
     )
-    bid_fit, ask_fit = (
-        fit_quality(
+    bid, ask = (
+        lattice_intensity_fit(
             np.asarray(reach[-window:], dtype=np.float64),
             params.sample_interval_s,
             depths,
@@ -202,17 +223,23 @@ def calibrate(
         )
         for reach in (bid_reach, ask_reach)
     )
+    sigma = vol.mid_ticks_per_sqrt_s if vol else nan
+    a = 0.5 * (bid.a_per_s + ask.a_per_s)
+    k = 0.5 * (bid.k_per_tick + ask.k_per_tick)
+    gamma = nan
+    if all(math.isfinite(x) and x > 0 for x in (sigma, a, k)):
+        gamma = suggest_gamma(sigma, a, k, limit_units, target_skew_ticks)
     return Calibration(
         sigma_fast_ticks_per_sqrt_s=vol.fast_ticks_per_sqrt_s if vol else nan,
         sigma_mid_ticks_per_sqrt_s=sigma,
         sigma_slow_ticks_per_sqrt_s=vol.slow_ticks_per_sqrt_s if vol else nan,
-        bid_a_per_s=bid.a_per_s if bid else nan,
-        bid_k_per_tick=bid.k_per_tick if bid else nan,
-        ask_a_per_s=ask.a_per_s if ask else nan,
-        ask_k_per_tick=ask.k_per_tick if ask else nan,
+        bid_a_per_s=bid.a_per_s,
+        bid_k_per_tick=bid.k_per_tick,
+        ask_a_per_s=ask.a_per_s,
+        ask_k_per_tick=ask.k_per_tick,
         steps=estimator.steps_sampled,
         trades=trades,
         suggested_gamma_per_tick=gamma,
-        bid_fit=bid_fit,
-        ask_fit=ask_fit,
+        bid_fit=bid.quality,
+        ask_fit=ask.quality,
     )

@@ -3,47 +3,52 @@ order tracker -> the matching engine, on virtual time taken from the data.
 
 Time. The engine applies market events in exchange time. The bot lives in local time: it sees
 an event at its `local_ts_ns` (exchange time plus the feed latency) and its requests reach the
-engine after the engine's entry latency; reports come back after the response latency. With a
-feed latency, a second engine instance with no orders replays the same events on their local
-times and serves as the bot's view of the book (the same book code, no copy of it).
+engine after the engine's entry latency; reports come back after the response latency. The
+bot's view of the market is a `FeedView`: the same book kernel replaying the events on their
+local times, without orders, sampled at every grid point of a chunk in one compiled pass.
 
 Decisions. The strategy decides on a grid of `requote_interval_ms` of local time, and only when
 something it acts on changed since the last decision (best prices, or sizes too when the fair
 value is the microprice; a trade; a report of ours), or `max_idle_ms` passed without a
 decision (the estimators and regimes keep moving): the live quote loop conflates market data
-the same way. Our fill reports therefore reach the
-strategy at the first grid point at or after their delivery. The quoter is fed what changed at
-decision points, not every event: the top of book at decision time and the trades printed since
-the last decision (each one, in order, to `on_trade`), plus mark/index/funding when they moved.
-Between decisions every event still updates the book, the queues and the fill logic (numba).
+the same way. The grid points that need a decision are found by a compiled scan over the
+view's samples (`cadence.next_decision`); the engine is advanced straight to the next such
+point, stopping early only when a report of ours falls due before it, so our reports reach the
+strategy at the first grid point at or after their delivery. No Python runs for the points in
+between: every event still updates the book, the queues and the fill logic (numba), and the
+mid is still sampled there. The quoter is fed what changed at decision points: the top of book
+at decision time and the trades printed since the last decision (each one, in order, to
+`on_trade`), plus mark/index/funding when they moved. The reconciler is not called again while
+its inputs are those of its last plan and that plan had no actions (it is a function of them).
 
 Everything is a pure function of the events and the configuration (seeded latencies), so two
-runs of the same inputs give the same results.
+runs of the same inputs give the same results. The run ends at the last grid point of the data.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 import numpy as np
 from attrs import frozen
 from numpy.typing import NDArray
 
+from thalex_trio.backtest.cadence import KEY_COLUMNS, next_decision
 from thalex_trio.backtest.settings import reconcile_limits
 from thalex_trio.domain.actions import Amend, Cancel, Insert, MassQuote
 from thalex_trio.domain.enums import Liquidity, Side
 from thalex_trio.domain.instrument import Instrument
-from thalex_trio.domain.market import Ticker, Trade
+from thalex_trio.domain.market import BookLevel, Ticker, TopOfBook, Trade
 from thalex_trio.domain.order import RequestKind
 from thalex_trio.domain.position import Position
 from thalex_trio.reconcile.params import ReconcileStyle
 from thalex_trio.reconcile.reconciler import reconcile
 from thalex_trio.reconcile.tracker import OrderTracker
-from thalex_trio.risk import RiskSnapshot, RiskState, evaluate, gate_ladder
+from thalex_trio.risk import RiskSnapshot, RiskState, Verdict, evaluate, gate_ladder
 from thalex_trio.sim.engine.engine import MatchingEngine
 from thalex_trio.sim.engine.from_actions import request_from_action
-from thalex_trio.sim.engine.params import EngineParams
 from thalex_trio.sim.engine.reports import (
     OrderNotice,
     OrderReport,
@@ -51,6 +56,7 @@ from thalex_trio.sim.engine.reports import (
     Report,
     RequestResult,
 )
+from thalex_trio.sim.engine.view import NO_ASK_TICKS, NO_BID_TICKS, FeedSamples, FeedView
 from thalex_trio.sim.events import TRADE_EVENT, Events
 from thalex_trio.strategy.market_state import Exposure
 from thalex_trio.strategy.params import FairValueSource
@@ -60,10 +66,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from thalex_trio.backtest.params import BacktestParams
+    from thalex_trio.backtest.store_events import RunEvents
     from thalex_trio.config import AppConfig
     from thalex_trio.domain.fill import Fill
     from thalex_trio.domain.ids import ClientOrderId
-    from thalex_trio.domain.market import TopOfBook
     from thalex_trio.domain.order import Order
     from thalex_trio.domain.quote import QuoteLadder
     from thalex_trio.sim.engine.reports import RequestId
@@ -71,6 +77,7 @@ if TYPE_CHECKING:
 _KIND = {Insert: RequestKind.INSERT, Amend: RequestKind.AMEND, Cancel: RequestKind.CANCEL}
 _BUY = Side.BUY
 _MAKER = Liquidity.MAKER
+_NEVER = -2  # below every key value (prices and sizes, -1 for an empty side)
 
 
 @frozen
@@ -130,10 +137,74 @@ class BacktestResult:
     """The fill ledger's final position (fills and funding), for the conservation checks."""
 
 
+class _Grid:
+    """The grid points of one chunk with the view at each: decision keys and the mid.
+
+    Arrays feed the compiled cadence scan; the same values as lists serve the per-decision
+    Python code (a list item is much cheaper to read than a numpy scalar).
+    """
+
+    def __init__(
+        self,
+        points: NDArray[np.int64],
+        samples: FeedSamples,
+        sizes_matter: bool,
+        mid: float,
+        sampled: NDArray[np.bool_],
+    ) -> None:
+        self.points = points
+        has_bid = samples.bid_ticks != NO_BID_TICKS
+        has_ask = samples.ask_ticks != NO_ASK_TICKS
+        keys = np.empty((points.shape[0], KEY_COLUMNS), dtype=np.int64)
+        keys[:, 0] = np.where(has_bid, samples.bid_ticks, -1)
+        keys[:, 1] = np.where(has_bid, samples.bid_lots, 0) if sizes_matter else 0
+        keys[:, 2] = np.where(has_ask, samples.ask_ticks, -1)
+        keys[:, 3] = np.where(has_ask, samples.ask_lots, 0) if sizes_matter else 0
+        self.keys = keys
+        # The mid where both sides are shown, else the last one known (as of `mid` before).
+        both = has_bid & has_ask
+        at = np.where(both, np.arange(points.shape[0]), -1)
+        np.maximum.accumulate(at, out=at)
+        raw = 0.5 * (samples.bid_ticks + samples.ask_ticks).astype(np.float64)
+        mids = np.where(at >= 0, raw[np.maximum(at, 0)], mid)
+        self.points_ns: list[int] = points.tolist()
+        self.mid: list[float] = mids.tolist()
+        self.key: list[tuple[int, ...]] = [tuple(row) for row in keys.tolist()]
+        self.bid_ticks: list[int] = np.where(has_bid, samples.bid_ticks, -1).tolist()
+        self.bid_lots: list[int] = samples.bid_lots.tolist()
+        self.ask_ticks: list[int] = np.where(has_ask, samples.ask_ticks, -1).tolist()
+        self.ask_lots: list[int] = samples.ask_lots.tolist()
+        self.last_event_ns: list[int] = samples.last_event_ns.tolist()
+        self.mark: list[float] = samples.mark.tolist()
+        self.index: list[float] = samples.index.tolist()
+        self.funding_rate: list[float] = samples.funding_rate.tolist()
+        self.sampled: list[int] = np.flatnonzero(sampled).tolist()
+        """Indices of the points on the sample grid."""
+        self.sampled_at = 0
+        """How many of `sampled` are recorded."""
+
+    def top(self, name: str, p: int) -> TopOfBook:
+        """The view's top of book at point `p`."""
+        bid, ask = self.bid_ticks[p], self.ask_ticks[p]
+        return TopOfBook(
+            name,
+            None if bid == -1 else BookLevel(bid, self.bid_lots[p]),
+            None if ask == -1 else BookLevel(ask, self.ask_lots[p]),
+            self.points_ns[p],
+        )
+
+
 class BacktestDriver:
     """Runs one backtest over a stream of event chunks (see the module docstring)."""
 
-    def __init__(self, app: AppConfig, params: BacktestParams, instrument: Instrument) -> None:
+    def __init__(
+        self,
+        app: AppConfig,
+        params: BacktestParams,
+        instrument: Instrument,
+        *,
+        record: RunEvents | None = None,
+    ) -> None:
         if app.reconcile.style is ReconcileStyle.MASS_QUOTE:
             raise ValueError("reconcile.style: the backtest drives the orders style only")
         self.app = app
@@ -143,13 +214,24 @@ class BacktestDriver:
         self.engine = MatchingEngine([instrument], app.engine)
         self.session = self.engine.open_session()
         self.engine.set_cancel_on_disconnect(self.session)
-        self._view: MatchingEngine | None = None
+        self._view = FeedView(app.engine.book_window_ticks)
         self.tracker = OrderTracker(instrument)
         self.quoter = Quoter(instrument, app.strategy, app.estimators, app.regimes, app.signals)
         self._limits = reconcile_limits(app)
         self._step_ns = max(round(params.requote_interval_ms * 1e6), 1)
         self._sample_ns = max(round(params.sample_interval_ms * 1e6), 1)
         self._risk: RiskState | None = None
+        self._verdict: Verdict | None = None
+        # Reconciling again is skipped while its inputs are those of a plan with no actions:
+        # the ladder, the best prices and our orders (which change only with reports and the
+        # actions we send). Not with a maximum order age: then the time is an input too.
+        self._reconcile_memo = app.reconcile.max_order_age_s is None
+        self._orders_changed = True
+        self._reconciled: QuoteLadder | None = None
+        self._reconciled_best: tuple[int | None, int | None] = (None, None)
+        self._skipped_reconciles = 0
+        self._record = record
+        """Where the run's store events go, when the run is stored."""
         # Top-of-book sizes only move the fair value with the microprice; otherwise a size
         # change alone is not worth a decision (prices, trades and our reports are).
         self._sizes_matter = app.strategy.fair_value is FairValueSource.MICROPRICE
@@ -160,9 +242,10 @@ class BacktestDriver:
         # Trades not yet shown to the quoter: (local ns, price ticks, lots, side) columns.
         self._trades = np.zeros((0, 4), dtype=np.int64)
         self._trade_at = 0
-        self._last_top: tuple[int, int, int, int] | None = None
+        # The top-of-book key the last decision saw; no key equals the initial one.
+        self._last_key = np.full(KEY_COLUMNS, _NEVER, dtype=np.int64)
+        self._last_key_tuple: tuple[int, ...] = (_NEVER,) * KEY_COLUMNS
         self._last_ref = (math.nan, math.nan)
-        self._changed = False
         self._mid = math.nan
         self._account = Position(instrument.name)
         self._rows: list[FillRow] = []
@@ -192,43 +275,39 @@ class BacktestDriver:
         progress: Callable[[int, int], None] | None = None,
     ) -> BacktestResult:
         """Replay every chunk; `progress(events, local_ns)` is called after each chunk."""
+        step = self._step_ns
         next_ns: int | None = None
         for chunk in chunks:
             n = int(chunk.shape[0])
             if n == 0:
                 continue
             self._feed(chunk)
-            last_local = int(chunk["local_ts_ns"][-1])
+            local = chunk["local_ts_ns"]
+            last_local = int(local[-1])
             if next_ns is None:
-                first = int(chunk["local_ts_ns"][0])
+                first = int(local[0])
                 self._start_ns = first
                 self._now_ns = first
                 self._risk = RiskState.initial(first)
-                next_ns = (first // self._step_ns + 1) * self._step_ns
-            # Decide only up to the chunk's last time: the next chunk may hold more events
-            # at that very time.
-            while next_ns < last_local:
-                self._step(next_ns)
-                next_ns += self._step_ns
+                if self._record is not None:
+                    self._record.started(first)
+                next_ns = (first // step + 1) * step
+            # Grid points only up to the chunk's last time: the next chunk may hold more
+            # events at that very time.
+            if next_ns < last_local:
+                count = (last_local - next_ns - 1) // step + 1
+                self._run_points(next_ns + step * np.arange(count, dtype=np.int64))
+                next_ns += count * step
             self._events += n
             if progress is not None:
                 progress(self._events, last_local)
-        if next_ns is not None:
-            end = max(next_ns - self._step_ns, self._now_ns)
-            self._step(end)
+        if self._record is not None and self._start_ns is not None:
+            self._record.stopped(self._now_ns, self._account, self._mid)
         return self._result(reader_counters() if reader_counters else {})
 
     def _feed(self, chunk: Events) -> None:
         self.engine.feed(self.name, chunk)
-        local = chunk["local_ts_ns"]
-        if self._view is None and not np.array_equal(local, chunk["exch_ts_ns"]):
-            if self._events:
-                raise ValueError("feed latency appeared mid-stream; use one latency model")
-            self._view = MatchingEngine([self.instrument], EngineParams())
-        if self._view is not None:
-            seen = chunk.copy()
-            seen["exch_ts_ns"] = local
-            self._view.feed(self.name, seen)
+        self._view.feed(chunk)
         trades = chunk[chunk["kind"] == TRADE_EVENT]
         if trades.shape[0]:
             new = np.empty((trades.shape[0], 4), dtype=np.int64)
@@ -239,71 +318,123 @@ class BacktestDriver:
             self._trades = np.concatenate((self._trades[self._trade_at :], new))
             self._trade_at = 0
 
-    def _step(self, now: int) -> None:
-        """Everything at one point of the decision grid (local time `now`)."""
-        self._now_ns = now
+    def _run_points(self, points: NDArray[np.int64]) -> None:
+        """Every grid point of one chunk: the view at each, then the decisions in order."""
+        n = int(points.shape[0])
+        grid = _Grid(
+            points,
+            self._view.sample(points),
+            self._sizes_matter,
+            self._mid,
+            points % self._sample_ns < self._step_ns,
+        )
+        trades_upto = np.searchsorted(self._trades[:, 0], points, side="right").astype(np.int64)
+        decided = 0
+        i = 0
+        while i < n:
+            j = next_decision(
+                points,
+                grid.keys,
+                trades_upto,
+                i,
+                self._last_key,
+                self._trade_at,
+                self._last_decision_ns,
+                self._idle_ns,
+            )
+            j = self._through_reports(grid, i, j)
+            if j >= n:
+                break
+            self._step(grid, j, int(trades_upto[j]))
+            decided += 1
+            i = j + 1
+        self._record_samples(grid, n)
+        self._mid = grid.mid[n - 1]
+        self._now_ns = grid.points_ns[n - 1]
+        self._skipped += n - decided
+
+    def _through_reports(self, grid: _Grid, i: int, j: int) -> int:
+        """Advance the engine towards point `j` (the chunk's last point when `j` is past it)
+        and return the first point at or after `i` where a report of ours is delivered, if that
+        comes before `j`: the strategy decides there, as it does on each of our reports."""
         engine = self.engine
-        engine.advance_to(now)
-        view = engine
-        if self._view is not None:
-            self._view.advance_to(now)
-            view = self._view
+        points = grid.points_ns
+        n = len(points)
+        last = points[n - 1]
+        while True:
+            due = engine.next_report_ns()
+            if due is not None and due <= last:
+                j = min(j, bisect_left(points, due, i))
+            target = min(j, n - 1)
+            # A report due by the point before the target moves the decision earlier.
+            until = points[target - 1] if target > i else None
+            if engine.advance_to(points[target], until_report_ns=until):
+                due = engine.next_report_ns()
+                if due is not None and due <= points[target]:
+                    j = min(j, target)
+                return j
+
+    def _record_samples(self, grid: _Grid, upto: int) -> None:
+        """Append the mid samples of grid points before index `upto` not yet recorded."""
+        sampled = grid.sampled
+        at = grid.sampled_at
+        end = bisect_left(sampled, upto, at)
+        if end > at:
+            points, mids = grid.points_ns, grid.mid
+            for p in sampled[at:end]:
+                self._samples_ns.append(points[p])
+                self._samples_mid.append(mids[p])
+                if self._record is not None:
+                    self._record.sample(grid.top(self.name, p), self._account, mids[p])
+            grid.sampled_at = end
+
+    def _step(self, grid: _Grid, j: int, trades_end: int) -> None:
+        """Everything at one decision point: our reports, then the decision."""
+        now = grid.points_ns[j]
+        self._now_ns = now
+        # Reports are applied with the samples and the mid as of the previous point.
+        self._record_samples(grid, j)
+        if j > 0:
+            self._mid = grid.mid[j - 1]
+        engine = self.engine
+        if engine.now_ns < now:  # usually `_through_reports` has taken it there already
+            engine.advance_to(now)
         reports = engine.drain_reports()
         if reports:
+            self._orders_changed = True
             self._on_reports(reports)
             self.tracker.prune()  # terminal orders would otherwise be scanned at every decision
-        top = view.top_of_book(self.name)
-        bid, ask = top.bid, top.ask
-        sizes = self._sizes_matter
-        key = (
-            -1 if bid is None else bid.price_ticks,
-            0 if bid is None or not sizes else bid.amount_lots,
-            -1 if ask is None else ask.price_ticks,
-            0 if ask is None or not sizes else ask.amount_lots,
-        )
-        if bid is not None and ask is not None:
-            self._mid = 0.5 * (bid.price_ticks + ask.price_ticks)
-        if now % self._sample_ns < self._step_ns:
-            self._samples_ns.append(now)
-            self._samples_mid.append(self._mid)
-        trades = self._trades
-        at = self._trade_at
-        end = at
-        if at < trades.shape[0] and trades[at, 0] <= now:
-            end = int(np.searchsorted(trades[:, 0], now, side="right"))
-        if (
-            key != self._last_top
-            or end > at
-            or self._changed
-            or now - self._last_decision_ns >= self._idle_ns
-        ):
-            self._decide(now, top, key, trades[at:end], view)
-            self._trade_at = end
-        else:
-            self._skipped += 1
+        self._record_samples(grid, j + 1)
+        self._mid = grid.mid[j]
+        key = grid.key[j]
+        changed = key != self._last_key_tuple
+        if changed:
+            self._last_key_tuple = key
+            self._last_key = grid.keys[j].copy()
+        trades = self._trades[self._trade_at : trades_end].tolist()
+        self._trade_at = trades_end
+        self._decide(now, grid, j, changed, trades)
 
     def _decide(
-        self,
-        now: int,
-        top: TopOfBook,
-        key: tuple[int, int, int, int],
-        trades: NDArray[np.int64],
-        view: MatchingEngine,
+        self, now: int, grid: _Grid, j: int, top_changed: bool, trades: list[list[int]]
     ) -> None:
         quoter = self.quoter
         name = self.name
-        if key != self._last_top:
-            quoter.on_top_of_book(top)
-            self._last_top = key
-        for local_ns, price, lots, side in trades.tolist():
+        bid_ticks = grid.bid_ticks[j]
+        ask_ticks = grid.ask_ticks[j]
+        best_bid = None if bid_ticks == -1 else bid_ticks
+        best_ask = None if ask_ticks == -1 else ask_ticks
+        if top_changed:
+            quoter.on_top_of_book(grid.top(name, j))
+        for local_ns, price, lots, side in trades:
             quoter.on_trade(Trade(name, price, lots, _BUY if side > 0 else Side.SELL, local_ns))
-        mark, index, rate = view.reference(name)
+        mark, index = grid.mark[j], grid.index[j]
         if (mark, index) != self._last_ref and not (math.isnan(mark) or math.isnan(index)):
             self._last_ref = (mark, index)
+            rate = grid.funding_rate[j]
             quoter.on_ticker(
                 Ticker(name, mark, index, now, funding_rate=None if math.isnan(rate) else rate)
             )
-        self._changed = False
         self._last_decision_ns = now
         self._decisions += 1
         tracker = self.tracker
@@ -313,8 +444,22 @@ class BacktestDriver:
         ladder = quoter.decide(now, exposure)
         # Risk and the reconciler see the same orders: nothing changes the tracker in between.
         orders = tracker.orders()
-        gated = self._gate(now, ladder, top, orders)
+        gated = self._gate(now, ladder, grid.last_event_ns[j], orders)
         self._record_quotes(now, gated)
+        record = self._record
+        if record is not None:
+            record.decision(now, gated, quoter.diagnostics())
+        best = (best_bid, best_ask)
+        if (
+            not self._orders_changed
+            and self._reconcile_memo
+            and best == self._reconciled_best
+            and gated == self._reconciled
+        ):
+            # The reconciler is a function of these inputs, and for them it planned nothing.
+            self._skipped_reconciles += 1
+            return
+        self._reconciled, self._reconciled_best = gated, best
         plan = reconcile(
             gated,
             orders,
@@ -323,10 +468,11 @@ class BacktestDriver:
             params=self.app.reconcile,
             limits=self._limits,
             next_client_order_id=tracker.next_client_order_id,
-            best_bid_ticks=None if top.bid is None else top.bid.price_ticks,
-            best_ask_ticks=None if top.ask is None else top.ask.price_ticks,
+            best_bid_ticks=best_bid,
+            best_ask_ticks=best_ask,
             now_ns=now,
         )
+        self._orders_changed = bool(plan.actions)
         if not plan.actions:
             return
         bid_level = {q.price_ticks: i for i, q in enumerate(gated.bids)}
@@ -335,6 +481,8 @@ class BacktestDriver:
             if isinstance(action, MassQuote):
                 raise AssertionError("the orders style never plans a mass quote")
             tracker.on_sent(action, now)
+            if record is not None:
+                record.order(now, tracker.order(action.client_order_id))
             request_id = self.engine.submit(
                 self.session, request_from_action(action, self.instrument), now
             )
@@ -352,7 +500,7 @@ class BacktestDriver:
                     self._levels[cid] = levels.get(action.price_ticks, len(levels))
 
     def _gate(
-        self, now: int, ladder: QuoteLadder, top: TopOfBook, orders: tuple[Order, ...]
+        self, now: int, ladder: QuoteLadder, market_data_ns: int, orders: tuple[Order, ...]
     ) -> QuoteLadder:
         assert self._risk is not None
         tracker = self.tracker
@@ -366,9 +514,12 @@ class BacktestDriver:
             orders=orders,
             pnl=pnl,
             mark_price=None if math.isnan(mid) else mid * self.instrument.tick_size,
-            last_market_data_ns=top.time_ns,
+            last_market_data_ns=market_data_ns,
         )
         verdict = evaluate(snapshot, self.app.risk, self._risk)
+        if self._record is not None:
+            self._record.verdict(now, self._verdict, verdict)
+        self._verdict = verdict
         self._risk = verdict.state
         return gate_ladder(ladder, verdict, position.size_lots, self.instrument.min_order_lots)
 
@@ -387,12 +538,15 @@ class BacktestDriver:
 
     def _on_reports(self, reports: list[Report]) -> None:
         tracker = self.tracker
-        self._changed = True
+        record = self._record
         for report in reports:
             if isinstance(report, OrderNotice):
                 update = report.report.update
                 fills = tracker.on_notification(update, side=report.report.side)
                 self._on_fills(fills, report.deliver_ns)
+                if record is not None:
+                    order = tracker.order(update.client_order_id)
+                    record.order(report.deliver_ns, order, update.change_reason)
             elif isinstance(report, RequestResult):
                 pending = self._pending.pop(report.request_id, None)
                 if pending is None:
@@ -401,9 +555,14 @@ class BacktestDriver:
                 if report.error is not None:
                     self._rejected += 1
                     tracker.on_rejected(cid, kind, int(report.error.code))
+                    if record is not None:
+                        record.order(report.deliver_ns, tracker.order(cid))
                 elif isinstance(report.outcome, OrderReport):
-                    fills = tracker.on_result(kind, report.outcome.update)
+                    update = report.outcome.update
+                    fills = tracker.on_result(kind, update)
                     self._on_fills(fills, report.deliver_ns)
+                    if record is not None:
+                        record.order(report.deliver_ns, tracker.order(cid), update.change_reason)
             elif isinstance(report, PositionNotice) and report.funding_paid:
                 self._funding_ns.append(report.deliver_ns)
                 self._funding_income.append(-report.funding_paid)
@@ -444,6 +603,8 @@ class BacktestDriver:
                     reported_pnl=reported,
                 )
             )
+            if self._record is not None:
+                self._record.fill(local_ns, fill, fair, level)
 
     # -- result ------------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from thalex_trio.backtest.settings import BacktestConfig
+    from thalex_trio.backtest.store_events import RunEvents
+    from thalex_trio.domain.instrument import Instrument
     from thalex_trio.sim.events import Events
 
 
@@ -22,13 +24,15 @@ def run_backtest(
     *,
     progress: Callable[[int, int], None] | None = None,
     limit_chunks: Callable[[Iterable[Events]], Iterable[Events]] | None = None,
+    record: RunEvents | None = None,
 ) -> tuple[BacktestResult, dict[str, object]]:
     """Replay `paths` under `config`; returns the result and its summary document.
 
-    `limit_chunks` may wrap the chunk stream (tests use it to replay a slice).
+    `limit_chunks` may wrap the chunk stream (tests use it to replay a slice); `record`
+    collects the run's store events.
     """
     app, params = config.app, config.backtest
-    instrument = params.instrument(app.instrument.name, app.instrument.underlying)
+    instrument = instrument_of(config)
     stream = open_event_stream(
         paths,
         instrument_name=instrument.name,
@@ -40,7 +44,13 @@ def run_backtest(
     chunks: Iterable[Events] = stream.chunks()
     if limit_chunks is not None:
         chunks = limit_chunks(chunks)
-    driver = BacktestDriver(app, params, instrument)
+    driver = BacktestDriver(app, params, instrument, record=record)
     result = driver.run(chunks, reader_counters=stream.counters, progress=progress)
     doc = summarise(result, extra={"files": [p.name for p in paths], "format": stream.format.value})
     return result, doc
+
+
+def instrument_of(config: BacktestConfig) -> Instrument:
+    """The instrument a backtest quotes: the configured name on the data's grid."""
+    app = config.app
+    return config.backtest.instrument(app.instrument.name, app.instrument.underlying)

@@ -1,8 +1,10 @@
 """`thalex-trio backtest`: replay recorded market data through the live strategy, reconciler,
-risk and matching engine on virtual time; write a summary, a fills CSV and charts."""
+risk and matching engine on virtual time; write a summary, a fills CSV and charts, and the run
+to the store when `backtest.store` is set (with persistence enabled)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -68,12 +70,22 @@ def _single(config: object, paths: list[Path], out_dir: Path | None) -> int:
     from thalex_trio.backtest.progress import ProgressBar
     from thalex_trio.backtest.runner import run_backtest
     from thalex_trio.backtest.settings import BacktestConfig
+    from thalex_trio.backtest.stored_run import run_stored, store_wanted
     from thalex_trio.backtest.summary import dumps, write_outputs
 
     assert isinstance(config, BacktestConfig)
     bar = ProgressBar(0, None)
     try:
-        result, doc = run_backtest(config, paths, progress=bar)
+        if store_wanted(config):
+            import trio
+
+            result, doc, run_id = trio.run(
+                functools.partial(run_stored, config, paths, progress=bar)
+            )
+            if run_id is not None:
+                print(f"backtest: stored as run {run_id}", file=sys.stderr)
+        else:
+            result, doc = run_backtest(config, paths, progress=bar)
     finally:
         bar.close()
     if out_dir is None:

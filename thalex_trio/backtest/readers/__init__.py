@@ -1,9 +1,10 @@
 """Every market data source as one normalised event stream (`thalex_trio.sim.events`).
 
 `open_event_stream(paths, ...)` looks at the first file and picks the reader: `.npz` event
-arrays (hftbacktest or our cache), raw Binance captures (`<local_ts> <json>` lines with
-`stream` / `lastUpdateId`), or our own Thalex recordings (`<local_ts> <json>` lines with
-`channel_name`). All files of one stream must be of the same format and are read in order.
+arrays (hftbacktest or our cache) and our `.npy` event files, raw Binance captures
+(`<local_ts> <json>` lines with `stream` / `lastUpdateId`), or our own Thalex recordings
+(`<local_ts> <json>` lines with `channel_name`). All files of one stream must be of the same
+format and are read in order.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class UnknownFormat(ValueError):
 
 def detect_format(path: Path) -> SourceFormat:
     """The format of one file, from its suffix or its first line."""
-    if path.suffix == ".npz":
+    if path.suffix in (".npz", ".npy"):
         return SourceFormat.NPZ
     for line in open_lines(path):
         if not line.strip():
@@ -54,7 +55,7 @@ def detect_format(path: Path) -> SourceFormat:
         if isinstance(msg, dict) and "channel_name" in msg:
             return SourceFormat.THALEX
         break
-    raise UnknownFormat(f"{path}: neither a Binance capture, a Thalex recording nor .npz")
+    raise UnknownFormat(f"{path}: neither a Binance capture, a Thalex recording nor .npz/.npy")
 
 
 class EventStream:
@@ -113,8 +114,10 @@ class EventStream:
         latency = self.feed_latency_ns
         for chunk in source:
             if latency is not None:
-                chunk = chunk.copy()
-                chunk["local_ts_ns"] = chunk["exch_ts_ns"] + np.int64(latency)
+                # The readers build fresh arrays for us, so the receive times are set in place.
+                if not chunk.flags.writeable:
+                    chunk = chunk.copy()
+                np.add(chunk["exch_ts_ns"], np.int64(latency), out=chunk["local_ts_ns"])
             yield chunk
 
     def counters(self) -> dict[str, int]:

@@ -1,5 +1,6 @@
-"""`.npz` event arrays: hftbacktest's (v2 structured `event_dtype`, or the v1 2-D float
-layout) and our own normalised cache (`events` holding `EVENT_DTYPE` records).
+"""Event arrays: hftbacktest's `.npz` (v2 structured `event_dtype`, or the v1 2-D float
+layout) and our own normalised files: `.npz` with `events` holding `EVENT_DTYPE` records, or a
+plain `.npy` of them, which is read in chunks straight from the file (bounded memory, one copy).
 
 hftbacktest v2 records (`ev, exch_ts, local_ts, px, qty, order_id, ival, fval`) carry the event
 kind in the low byte of `ev` and flags above it: `EXCH_EVENT` (1 << 31) marks events the
@@ -48,9 +49,22 @@ def is_own_npz(path: Path) -> bool:
         return OWN_KEY in data.files
 
 
-def save_events(path: Path, events: Events) -> None:
-    """Write events as our normalised `.npz` (uncompressed: it loads at memory speed)."""
-    np.savez(path, events=events)  # the keyword is OWN_KEY
+CONVERT_SECONDS_KEY = "convert_seconds"
+"""How long the conversion that produced a cached event file took (readers ignore it)."""
+
+
+def save_event_array(path: Path, events: Events) -> None:
+    """Write events as our normalised `.npy` (read back in chunks, with bounded memory)."""
+    np.save(path, events, allow_pickle=False)
+
+
+def save_events(path: Path, events: Events, *, convert_seconds: float | None = None) -> None:
+    """Write events as our normalised `.npz` (uncompressed: it loads at memory speed),
+    optionally with the seconds their conversion took."""
+    if convert_seconds is None:
+        np.savez(path, events=events)  # the keyword is OWN_KEY
+    else:
+        np.savez(path, events=events, convert_seconds=np.float64(convert_seconds))
 
 
 class NpzReader:
@@ -66,19 +80,34 @@ class NpzReader:
     def read_files(self, paths: list[Path]) -> Iterator[Events]:
         """Event chunks of every file in order."""
         for path in paths:
+            if path.suffix == ".npy":
+                yield from self._read_npy(path)
+                continue
             with np.load(path, allow_pickle=False) as data:
                 if OWN_KEY in data.files:
-                    stored = data[OWN_KEY]
-                    if stored.dtype.names != EVENT_DTYPE.names:
-                        raise ValueError(f"{path}: '{OWN_KEY}' is not EVENT_DTYPE records")
-                    # The .npy header does not keep the aligned flag; restore the exact dtype.
-                    events = np.zeros(stored.shape[0], dtype=EVENT_DTYPE)
-                    for name in EVENT_DTYPE.names or ():
-                        events[name] = stored[name]
+                    events = _own_events(path, data[OWN_KEY])
                 else:
                     events = self._convert(data[data.files[0]])
             for start in range(0, events.shape[0], self._chunk_events):
                 yield events[start : start + self._chunk_events]
+
+    def _read_npy(self, path: Path) -> Iterator[Events]:
+        """Chunks of a `.npy` of `EVENT_DTYPE` records, each a fresh array read from the file."""
+        with path.open("rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            if len(shape) != 1 or fortran or dtype.names != EVENT_DTYPE.names:
+                raise ValueError(f"{path}: not a 1-D array of EVENT_DTYPE records")
+            left = int(shape[0])
+            while left > 0:
+                chunk = np.fromfile(fh, dtype=dtype, count=min(left, self._chunk_events))
+                if chunk.shape[0] == 0:
+                    raise ValueError(f"{path}: truncated ({left} records missing)")
+                left -= int(chunk.shape[0])
+                yield _own_events(path, chunk)
 
     def _convert(self, raw: NDArray[np.void] | NDArray[np.float64]) -> Events:
         if raw.dtype.names is not None and "ev" in raw.dtype.names:
@@ -110,6 +139,20 @@ class NpzReader:
         out["price_ticks"] = np.rint(px[keep] * self._inv_tick)
         out["amount_lots"] = np.rint(qty[keep] * self._inv_lot)
         return out
+
+
+def _own_events(path: Path, stored: NDArray[np.void]) -> Events:
+    """Our cached records as `EVENT_DTYPE` (the array is fresh, so it is ours to modify)."""
+    if stored.dtype.names != EVENT_DTYPE.names:
+        raise ValueError(f"{path}: '{OWN_KEY}' is not EVENT_DTYPE records")
+    if stored.dtype.fields == EVENT_DTYPE.fields and stored.dtype.itemsize == EVENT_DTYPE.itemsize:
+        # The .npy header does not keep the aligned flag; the layout is the same, so a view
+        # restores the exact dtype without copying.
+        return stored.view(EVENT_DTYPE)
+    events = np.zeros(stored.shape[0], dtype=EVENT_DTYPE)
+    for name in EVENT_DTYPE.names or ():
+        events[name] = stored[name]
+    return events
 
 
 _Columns = tuple[

@@ -14,22 +14,30 @@ from thalex_trio.sim.engine import kernel as k
 if TYPE_CHECKING:
     from thalex_trio.sim.events import Events
 
-_RECENTRE_MARGIN_FRACTION = 8  # recentre when the touch is within width/8 of an edge
-
 
 class BookState:
     """The displayed book of one instrument plus our resting orders' queue state.
 
-    The window starts centred on the first price seen (or `centre_ticks`) and is recentred on
-    the touch when the touch comes near an edge; levels pushed out of the window are dropped.
+    The window starts centred on the first price seen (or `centre_ticks`); the kernel recentres
+    it on the touch when the touch comes near an edge, dropping levels pushed out of it.
+    `local_clock` runs the book on the events' receive times instead of exchange times (a
+    bot's view of the feed). The per-row arrays (`bid_lots`, `o_side`, `f_slot`, ...) are views
+    of the packed arrays the kernel takes.
     """
 
     def __init__(
-        self, width_ticks: int, slot_capacity: int, centre_ticks: int | None = None
+        self,
+        width_ticks: int,
+        slot_capacity: int,
+        centre_ticks: int | None = None,
+        *,
+        local_clock: bool = False,
     ) -> None:
         self.width_ticks = width_ticks
-        self.bid_lots = np.zeros(width_ticks, dtype=np.int64)
-        self.ask_lots = np.zeros(width_ticks, dtype=np.int64)
+        self.local_clock = local_clock
+        self.lots = np.zeros((2, width_ticks), dtype=np.int64)
+        self.bid_lots = self.lots[0]
+        self.ask_lots = self.lots[1]
         self.st = np.zeros(k.ST_SIZE, dtype=np.int64)
         self.fst = np.full(k.FST_SIZE, np.nan, dtype=np.float64)
         self.st[k.ST_BEST_BID] = -1
@@ -37,19 +45,25 @@ class BookState:
         self.placed = centre_ticks is not None
         if centre_ticks is not None:
             self.st[k.ST_BASE] = centre_ticks - width_ticks // 2
-        self.o_side = np.zeros(slot_capacity, dtype=np.int64)
-        self.o_price = np.zeros(slot_capacity, dtype=np.int64)
-        self.o_rem = np.zeros(slot_capacity, dtype=np.int64)
-        self.o_front = np.zeros(slot_capacity, dtype=np.float64)
-        self.o_cum = np.zeros(slot_capacity, dtype=np.float64)
-        self.f_slot = np.zeros(slot_capacity, dtype=np.int64)
-        self.f_ts = np.zeros(slot_capacity, dtype=np.int64)
-        self.f_price = np.zeros(slot_capacity, dtype=np.int64)
-        self.f_lots = np.zeros(slot_capacity, dtype=np.int64)
+        self._allocate_slots(slot_capacity)
         self.free_slots: list[int] = list(range(slot_capacity - 1, -1, -1))
         self.pending: deque[tuple[Events, int]] = deque()
         self._bounds_dirty = False
         self.refresh_bounds()
+
+    def _allocate_slots(self, capacity: int) -> None:
+        self.o_int = np.zeros((k.O_INT_ROWS, capacity), dtype=np.int64)
+        self.o_flt = np.zeros((k.O_FLT_ROWS, capacity), dtype=np.float64)
+        self.f_out = np.zeros((k.F_ROWS, capacity), dtype=np.int64)
+        self.o_side = self.o_int[k.O_SIDE]
+        self.o_price = self.o_int[k.O_PRICE]
+        self.o_rem = self.o_int[k.O_REM]
+        self.o_front = self.o_flt[k.O_FRONT]
+        self.o_cum = self.o_flt[k.O_CUM]
+        self.f_slot = self.f_out[k.F_SLOT]
+        self.f_ts = self.f_out[k.F_TS]
+        self.f_price = self.f_out[k.F_PRICE]
+        self.f_lots = self.f_out[k.F_LOTS]
 
     # -- market side -------------------------------------------------------------------------
 
@@ -77,7 +91,7 @@ class BookState:
         i = price_ticks - int(self.st[k.ST_BASE])
         if not 0 <= i < self.width_ticks:
             return 0
-        return int(self.bid_lots[i] if side is Side.BUY else self.ask_lots[i])
+        return int(self.lots[0 if side is Side.BUY else 1, i])
 
     def depth(self, side: Side, n_levels: int) -> list[tuple[int, int]]:
         """Up to `n_levels` displayed (price_ticks, lots) levels, best first."""
@@ -87,27 +101,6 @@ class BookState:
         chosen = idx[::-1][:n_levels] if side is Side.BUY else idx[:n_levels]
         return [(base + int(i), int(lots[i])) for i in chosen]
 
-    def maybe_recentre(self) -> None:
-        """Shift the window so the touch sits in its middle when it nears an edge."""
-        bb, ba = int(self.st[k.ST_BEST_BID]), int(self.st[k.ST_BEST_ASK])
-        width = self.width_ticks
-        margin = width // _RECENTRE_MARGIN_FRACTION
-        touch = bb if bb >= 0 else (ba if ba < width else -1)
-        if touch < 0 or margin <= touch < width - margin:
-            return
-        shift = touch - width // 2
-        for arr in (self.bid_lots, self.ask_lots):
-            moved = np.zeros_like(arr)
-            if shift > 0:
-                moved[: width - shift] = arr[shift:]
-            else:
-                moved[-shift:] = arr[: width + shift]
-            arr[:] = moved
-        self.st[k.ST_BASE] += shift
-        bids, asks = np.flatnonzero(self.bid_lots), np.flatnonzero(self.ask_lots)
-        self.st[k.ST_BEST_BID] = int(bids[-1]) if bids.shape[0] else -1
-        self.st[k.ST_BEST_ASK] = int(asks[0]) if asks.shape[0] else width
-
     # -- our orders --------------------------------------------------------------------------
 
     def add_order(self, side: Side, price_ticks: int, lots: int, front_lots: float) -> int:
@@ -115,19 +108,25 @@ class BookState:
         if not self.free_slots:
             self._grow()
         slot = self.free_slots.pop()
-        self.o_side[slot] = side.sign
+        sign = side.sign
+        self.o_side[slot] = sign
         self.o_price[slot] = price_ticks
         self.o_rem[slot] = lots
         self.o_front[slot] = front_lots
         self.o_cum[slot] = 0.0
-        self.st[k.ST_N_SLOTS] = max(int(self.st[k.ST_N_SLOTS]), slot + 1)
         st = self.st
-        if side is Side.BUY:
-            st[k.ST_MAX_BID] = max(int(st[k.ST_MAX_BID]), price_ticks)
-            st[k.ST_MIN_BID] = min(int(st[k.ST_MIN_BID]), price_ticks)
+        if slot >= st[k.ST_N_SLOTS]:
+            st[k.ST_N_SLOTS] = slot + 1
+        if sign > 0:
+            if price_ticks > st[k.ST_MAX_BID]:
+                st[k.ST_MAX_BID] = price_ticks
+            if price_ticks < st[k.ST_MIN_BID]:
+                st[k.ST_MIN_BID] = price_ticks
         else:
-            st[k.ST_MIN_ASK] = min(int(st[k.ST_MIN_ASK]), price_ticks)
-            st[k.ST_MAX_ASK] = max(int(st[k.ST_MAX_ASK]), price_ticks)
+            if price_ticks < st[k.ST_MIN_ASK]:
+                st[k.ST_MIN_ASK] = price_ticks
+            if price_ticks > st[k.ST_MAX_ASK]:
+                st[k.ST_MAX_ASK] = price_ticks
         return slot
 
     def remove_order(self, slot: int) -> None:
@@ -140,78 +139,97 @@ class BookState:
     def fresh_st(self) -> k.I64:
         """The state vector with our price range up to date."""
         if self._bounds_dirty:
-            self.refresh_bounds()
+            self._bounds_dirty = False
+            k.refresh_bounds(self.o_int, self.st)
         return self.st
 
     def refresh_bounds(self) -> None:
         """Recompute our price range per side, which lets the kernel skip most events fast."""
         self._bounds_dirty = False
-        live = self.o_rem > 0
-        bids = self.o_price[live & (self.o_side == 1)]
-        asks = self.o_price[live & (self.o_side == -1)]
-        st = self.st
-        st[k.ST_MAX_BID] = int(bids.max()) if bids.shape[0] else k.NO_BID
-        st[k.ST_MIN_BID] = int(bids.min()) if bids.shape[0] else k.NO_ASK
-        st[k.ST_MIN_ASK] = int(asks.min()) if asks.shape[0] else k.NO_ASK
-        st[k.ST_MAX_ASK] = int(asks.max()) if asks.shape[0] else k.NO_BID
+        k.refresh_bounds(self.o_int, self.st)
 
     def _grow(self) -> None:
-        old = self.o_side.shape[0]
+        old = self.o_int.shape[1]
         new = old * 2
-        for name in ("o_side", "o_price", "o_rem", "f_slot", "f_ts", "f_price", "f_lots"):
-            arr = getattr(self, name)
-            grown = np.zeros(new, dtype=np.int64)
-            grown[:old] = arr
-            setattr(self, name, grown)
-        for name in ("o_front", "o_cum"):
-            arr = getattr(self, name)
-            grown_f = np.zeros(new, dtype=np.float64)
-            grown_f[:old] = arr
-            setattr(self, name, grown_f)
+        o_int, o_flt = self.o_int, self.o_flt
+        self._allocate_slots(new)
+        self.o_int[:, :old] = o_int
+        self.o_flt[:, :old] = o_flt
         self.free_slots.extend(range(new - 1, old - 1, -1))
 
     # -- driving the kernel ------------------------------------------------------------------
 
     def run(self, stop_ts_ns: int, queue_model: int, power_n: float) -> bool:
         """Apply pending events up to `stop_ts_ns`; True if it stopped on a fill."""
-        self.fresh_st()
-        while self.pending:
-            events, start = self.pending[0]
-            self.st[k.ST_N_FILLS] = 0
+        st = self.fresh_st()
+        pending = self.pending
+        while pending:
+            events, start = pending[0]
+            st[k.ST_N_FILLS] = 0
             nxt = k.run_events(
                 events,
                 start,
                 stop_ts_ns,
-                self.bid_lots,
-                self.ask_lots,
-                self.st,
+                self.local_clock,
+                self.lots,
+                st,
                 self.fst,
-                self.o_side,
-                self.o_price,
-                self.o_rem,
-                self.o_front,
-                self.o_cum,
+                self.o_int,
+                self.o_flt,
                 queue_model,
                 power_n,
-                self.f_slot,
-                self.f_ts,
-                self.f_price,
-                self.f_lots,
+                self.f_out,
             )
-            if nxt >= events.shape[0]:
-                self.pending.popleft()
+            n = events.shape[0]
+            if nxt >= n:
+                pending.popleft()
             else:
-                self.pending[0] = (events, nxt)
-            self.maybe_recentre()
-            if self.st[k.ST_N_FILLS] > 0:
+                pending[0] = (events, nxt)
+            if st[k.ST_N_FILLS] > 0:
                 return True
-            if nxt < events.shape[0]:
+            if nxt < n:
                 return False
         return False
 
+    def sample(self, points_ns: k.I64) -> tuple[k.I64, k.F64, int]:
+        """Advance this book (which must have no orders) to each of `points_ns` in turn.
+
+        Returns the top of book at each point (`kernel.TOP_*` columns), the reference vector
+        at each point (`kernel.FST_*` columns), and how many points were reached: the rest
+        need events not fed yet.
+        """
+        n = points_ns.shape[0]
+        top = np.empty((n, k.TOP_COLUMNS), dtype=np.int64)
+        ref = np.empty((n, k.FST_SIZE), dtype=np.float64)
+        p = 0
+        pending = self.pending
+        while pending and p < n:
+            events, start = pending[0]
+            nxt, p = k.sample_points(
+                events,
+                start,
+                self.local_clock,
+                self.lots,
+                self.st,
+                self.fst,
+                self.o_int,
+                self.o_flt,
+                self.f_out,
+                points_ns,
+                p,
+                top,
+                ref,
+            )
+            if nxt >= events.shape[0]:
+                pending.popleft()
+            else:
+                pending[0] = (events, nxt)
+        return top, ref, p
+
     def next_event_ts_ns(self) -> int | None:
-        """Exchange time of the next pending event, if any."""
+        """Time (on the book's clock) of the next pending event, if any."""
         if not self.pending:
             return None
         events, start = self.pending[0]
-        return int(events["exch_ts_ns"][start])
+        field = "local_ts_ns" if self.local_clock else "exch_ts_ns"
+        return int(events[field][start])

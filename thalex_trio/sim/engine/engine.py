@@ -90,11 +90,17 @@ class MatchingEngine:
         if events.shape[0]:
             book.pending.append((events, 0))
 
-    def advance_to(self, t_ns: int) -> None:
-        """Apply every market event, request and funding settlement up to `t_ns`."""
+    def advance_to(self, t_ns: int, *, until_report_ns: int | None = None) -> bool:
+        """Apply every market event, request and funding settlement up to `t_ns`.
+
+        With `until_report_ns`, stop early, right after what produced it, as soon as a report
+        due at or before that time is waiting (see `next_report_ns`), so a caller can act at
+        its delivery; calling again continues where it stopped. Returns True when `t_ns` was
+        reached.
+        """
         ex = self._ex
         if t_ns < ex.now_ns:
-            return
+            return True
         if self._next_funding_ns is None:
             # Settlements start on the interval grid after the first time the engine sees.
             first = [b.next_event_ts_ns() for b in ex.books.values()]
@@ -102,13 +108,20 @@ class MatchingEngine:
             ex.now_ns = max(ex.now_ns, start)
             interval = self.params.funding_interval_ns
             self._next_funding_ns = (start // interval + 1) * interval
+        box = ex.outbox
+        until = until_report_ns
+        model, power_n = self._queue_model, self.params.power_n
         while True:
+            if until is not None and box and box[0][0] <= until:
+                return False
             bound = min(t_ns, self._next_funding_ns)
             if self._actions:
                 bound = min(bound, self._actions[0][0])
             for name, book in ex.books.items():
-                while book.run(bound, self._queue_model, self.params.power_n):
+                while book.run(bound, model, power_n):
                     self._on_kernel_fills(name, book)
+                    if until is not None and box and box[0][0] <= until:
+                        return False
             ex.now_ns = max(ex.now_ns, bound)
             if self._actions and self._actions[0][0] <= bound:
                 self._apply_next_action()
@@ -116,7 +129,12 @@ class MatchingEngine:
                 self._settle_funding()
                 self._next_funding_ns += self.params.funding_interval_ns
             elif bound >= t_ns:
-                return
+                return True
+
+    def next_report_ns(self) -> int | None:
+        """Delivery time of the earliest report not drained yet, if any."""
+        box = self._ex.outbox
+        return box[0][0] if box else None
 
     def next_wakeup_ns(self) -> int | None:
         """The earliest time something is scheduled: a request, a report or a market event."""

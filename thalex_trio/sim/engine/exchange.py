@@ -255,8 +255,7 @@ class Exchange:
         out_price = np.zeros(_MAX_LEVELS_TAKEN, dtype=np.int64)
         out_lots = np.zeros(_MAX_LEVELS_TAKEN, dtype=np.int64)
         n = k.take_liquidity(
-            book.bid_lots,
-            book.ask_lots,
+            book.lots,
             book.st,
             order.side.sign,
             limit_ticks,

@@ -17,9 +17,16 @@ class LatencySampler:
     def __init__(self, latency: Latency, seed: int, stream: int) -> None:
         self._latency = latency
         self._rng = np.random.default_rng([seed, stream])
+        # Every request and report samples a latency: a constant one is worked out once.
+        self._constant: int | None = None
+        if latency.kind is LatencyKind.CONSTANT:
+            self._constant = max(int(latency.median_ns), latency.floor_ns)
 
     def sample_ns(self) -> int:
         """One latency in ns."""
+        constant = self._constant
+        if constant is not None:
+            return constant
         lat = self._latency
         match lat.kind:
             case LatencyKind.CONSTANT:
