@@ -2,9 +2,12 @@
 
 Three tasks per socket under one nursery: the reader (requests in, handled synchronously, so
 replies queue in request order), the writer (the outbound queue to the socket, where the
-`delay` fault holds frames) and the watchdog (silence longer than `timeout_secs` after
-`set_cancel_on_disconnect`, or `IDLE_CLOSE_S` otherwise, ends the connection; any bytes
-received count as activity, so WebSocket pings keep it alive).
+`latency` fault sends every frame a fixed time after it was queued, the `delay` fault holds
+frames and the `reorder` fault lets a frame overtake a reply) and the
+watchdog (silence longer than `timeout_secs` after `set_cancel_on_disconnect`, or
+`IDLE_CLOSE_S` otherwise, ends the connection; any bytes received count as activity, so
+WebSocket pings keep it alive). The `blackhole` fault stops the transport both ways, as a
+network partition would, and leaves the ending to that watchdog.
 """
 
 from __future__ import annotations
@@ -48,10 +51,16 @@ IDLE_CLOSE_S = 120.0
 WATCHDOG_TICK_S = 0.5
 """How often the watchdog re-reads the silence limit (it changes with cancel-on-disconnect)."""
 
+REORDER_HOLD_S = 0.25
+"""Longest the `reorder` fault holds a reply while no other frame comes to overtake it."""
+
 THROTTLED = 4
 NOT_LOGGED_IN = 7
 INVALID_REQUEST = 6
 UNKNOWN_METHOD = 31
+
+_Outbound = tuple[bytes, bool, float]
+"""A queued frame: its bytes, whether it is an RPC reply, and the Trio time it was queued."""
 
 MALFORMED_FRAME = b'{"channel_name": "ticker.BTC-PERPETUAL.100ms", "notif'
 """What the `malformed` fault sends: a truncated frame that is not JSON."""
@@ -63,9 +72,25 @@ class ActivityStream(trio.abc.Stream):
     def __init__(self, stream: trio.abc.Stream) -> None:
         self._stream = stream
         self.last_receive_s = trio.current_time()
+        self.partitioned = False
+        """Set by `partition`: nothing moves either way any more (the `blackhole` fault)."""
+
+    def partition(self) -> None:
+        """Stop carrying bytes both ways, for good: sends and receives wait until cancelled.
+
+        Bytes already in the transport stay there unread, so the peers see exactly what a
+        network partition shows them: silence.
+        """
+        self.partitioned = True
+
+    def is_partitioned(self) -> bool:
+        """True once `partition` was called."""
+        return self.partitioned
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
-        """Forward."""
+        """Forward (or wait forever once partitioned)."""
+        if self.is_partitioned():
+            await trio.sleep_forever()
         await self._stream.send_all(data)
 
     async def wait_send_all_might_not_block(self) -> None:
@@ -73,8 +98,12 @@ class ActivityStream(trio.abc.Stream):
         await self._stream.wait_send_all_might_not_block()
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
-        """Forward, and note the time."""
+        """Forward, and note the time (or wait forever once partitioned)."""
+        if self.is_partitioned():
+            await trio.sleep_forever()
         data = await self._stream.receive_some(max_bytes)
+        if self.is_partitioned():
+            await trio.sleep_forever()  # bytes that arrived after the partition are lost
         self.last_receive_s = trio.current_time()
         return data
 
@@ -111,7 +140,9 @@ class Connection:
         self._engine_bucket = TokenBucket(ENGINE_RATE_PER_S, now)
         self._cancel_bucket = TokenBucket(CANCEL_RATE_PER_S, now)
         self._penalty_until_s = -math.inf
-        self._send, self._receive = trio.open_memory_channel[bytes](OUTBOUND_FRAMES)
+        # Each frame with whether it is an RPC reply (only replies are reordered) and the Trio
+        # time it was queued (the `latency` fault counts from it).
+        self._send, self._receive = trio.open_memory_channel[_Outbound](OUTBOUND_FRAMES)
         self._scope = trio.CancelScope()
 
     @property
@@ -123,26 +154,51 @@ class Connection:
         """Cancel-on-disconnect raises the matching-engine rate."""
         self._engine_bucket.set_rate(rate_per_s, trio.current_time())
 
+    @property
+    def last_receive_s(self) -> float:
+        """Trio time the client's last bytes arrived (the silence watchdog counts from it)."""
+        return self._stream.last_receive_s
+
+    @property
+    def partitioned(self) -> bool:
+        """True once the `blackhole` fault cut this socket off."""
+        return self._stream.partitioned
+
+    def blackhole(self) -> None:
+        """Cut the socket off both ways without closing it (see `ActivityStream.partition`)."""
+        if not self._stream.partitioned:
+            _log.info("session %d: partitioned (fault injection)", self.session_id)
+        self._stream.partition()
+
     # -- outbound ----------------------------------------------------------------------------
 
     def send_frame(self, frame: bytes) -> None:
         """Queue an RPC reply (faults never drop replies)."""
+        self._queue(frame, reply=True)
+
+    def send_unfaulted(self, frame: bytes) -> None:
+        """Queue a frame of the server's own (a notice, a fault's malformed frame) that no
+        fault drops, reorders or corrupts."""
+        self._queue(frame, reply=False)
+
+    def send_notification(self, frame: bytes, *, private: bool = False) -> None:
+        """Queue a notification (of a private channel or a public one), unless the
+        `drop_notification` fault eats it."""
+        injector = self.core.injector
+        plan = injector.plan
+        if injector.drops_notification(private=private):
+            return
+        if injector.chance("malformed", plan.malformed):
+            self._queue(MALFORMED_FRAME, reply=False)
+        self._queue(frame, reply=False)
+
+    def _queue(self, frame: bytes, *, reply: bool) -> None:
         try:
-            self._send.send_nowait(frame)
+            self._send.send_nowait((frame, reply, trio.current_time()))
         except trio.WouldBlock:
             self.close("outbound queue full (client too slow)", abort=True)
         except (trio.ClosedResourceError, trio.BrokenResourceError):
             pass  # closing
-
-    def send_notification(self, frame: bytes) -> None:
-        """Queue a notification, unless the `drop_notification` fault eats it."""
-        injector = self.core.injector
-        plan = injector.plan
-        if injector.chance("drop_notification", plan.drop_notification):
-            return
-        if injector.chance("malformed", plan.malformed):
-            self.send_frame(MALFORMED_FRAME)
-        self.send_frame(frame)
 
     def close(self, reason: str, *, abort: bool = False, code: int = 1000) -> None:
         """End the connection: `abort` drops the socket without a close frame."""
@@ -177,18 +233,48 @@ class Connection:
     async def _run_writer(self) -> None:
         await trio.lowlevel.checkpoint()
         injector = self.core.injector
+        held: bytes | None = None  # a reply the `reorder` fault holds back
         try:
             async with self._receive:
-                async for frame in self._receive:
+                while True:
+                    queued: _Outbound | None = None
+                    if held is None:
+                        queued = await self._receive.receive()
+                    else:
+                        with trio.move_on_after(REORDER_HOLD_S):
+                            queued = await self._receive.receive()
+                    if queued is None:  # nothing came to overtake the held reply
+                        assert held is not None
+                        await self._write(held)
+                        held = None
+                        continue
+                    frame, reply, queued_s = queued
+                    latency = injector.plan.latency
+                    if latency is not None:
+                        await trio.sleep_until(queued_s + latency.latency_s)
                     delay = injector.plan.delay
                     if delay is not None and injector.flip("delay", delay.p):
                         await trio.sleep(delay.delay_s)
-                    await self._ws.send_message(frame.decode())
-                    self.frames_sent += 1
-                    if self.core.frame_log is not None:
-                        self.core.frame_log.append((self.session_id, frame))
+                    if held is None and reply and injector.chance("reorder", injector.plan.reorder):
+                        held = frame
+                        continue
+                    await self._write(frame)
+                    if held is not None:
+                        await self._write(held)
+                        held = None
+        except trio.EndOfChannel:
+            return
         except ConnectionClosed:
             self.close("connection lost")
+
+    async def _write(self, frame: bytes) -> None:
+        if self.close_reason is not None:
+            # Closing (a drop fault, say): what is still queued never reaches the client.
+            await trio.sleep_forever()
+        await self._ws.send_message(frame.decode())
+        self.frames_sent += 1
+        if self.core.frame_log is not None:
+            self.core.frame_log.append((self.session_id, frame))
 
     async def _run_watchdog(self) -> None:
         await trio.lowlevel.checkpoint()

@@ -29,6 +29,7 @@ from thalex_trio.thalex.wire_account import ThalexMmProtectionPayload, ThalexPor
 from thalex_trio.thalex.wire_orders import ThalexOrdersPayload, ThalexTrade, ThalexTradesPayload
 
 if TYPE_CHECKING:
+    from thalex_trio.domain.fill import Fill
     from thalex_trio.domain.instrument import Instrument
     from thalex_trio.sim.engine.engine import MatchingEngine
     from thalex_trio.sim.engine.reports import OrderReport
@@ -63,8 +64,11 @@ class Peer(Protocol):
     def send_frame(self, frame: bytes) -> None:
         """Queue an RPC reply frame (never dropped by faults)."""
 
-    def send_notification(self, frame: bytes) -> None:
-        """Queue a notification frame."""
+    def send_notification(self, frame: bytes, *, private: bool = False) -> None:
+        """Queue a notification frame (`private`: of an account or session channel)."""
+
+    def close(self, reason: str, *, abort: bool = False, code: int = 1000) -> None:
+        """End the connection (`abort`: without a close frame)."""
 
 
 class SimCore:
@@ -100,6 +104,10 @@ class SimCore:
         """When a list: every frame sent, by session (tests validate them against the spec)."""
         self.request_log: dict[tuple[SessionId, WireId], str] = {}
         """With `frame_log`: the method of each request id, to pick the result's schema."""
+        self.fill_log: list[tuple[SessionId, Fill]] | None = None
+        """When a list: every fill of the account, with the session whose order filled (the
+        soak harness checks each one reached the client's store)."""
+        self._in_flight: dict[RequestId, tuple[SessionId, Request]] = {}
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -138,7 +146,13 @@ class SimCore:
         now_ns = self.clock.now_ns()
         request_id = self.engine.submit(peer.session_id, request, now_ns)
         self._pending[request_id] = (peer, wire_id)
+        self._in_flight[request_id] = (peer.session_id, request)
         self.step()
+
+    def in_flight(self) -> list[tuple[SessionId, Request]]:
+        """Requests submitted to the engine and not yet answered, oldest first, with their
+        sessions (including those of connections already gone: the engine still applies them)."""
+        return list(self._in_flight.values())
 
     # -- routing -----------------------------------------------------------------------------
 
@@ -161,7 +175,8 @@ class SimCore:
                     ):
                         payload = ThalexMmProtectionPayload((translate.mm_protection(report),))
                         peer.send_notification(
-                            self.codec.encode_notification("session.mm_protection", payload)
+                            self.codec.encode_notification("session.mm_protection", payload),
+                            private=True,
                         )
                 case _:
                     assert_never(report)
@@ -170,6 +185,7 @@ class SimCore:
             self._broadcast("account.trade_history", ThalexTradesPayload(tuple(trades)))
 
     def _result(self, result: RequestResult) -> None:
+        self._in_flight.pop(result.request_id, None)
         owner = self._pending.pop(result.request_id, None)
         if owner is None:
             return  # the connection is gone
@@ -185,8 +201,18 @@ class SimCore:
         instrument = self.instruments[report.instrument_name]
         payload = ThalexOrdersPayload((translate.order_status(report, instrument),))
         peer = self.peers.get(report.session_id)
+        filled = report.update.change_reason is not ChangeReason.EXISTING and report.update.fills
+        if (
+            filled
+            and peer is not None
+            and self.injector.chance("drop_mid_fill", self.injector.plan.drop_mid_fill)
+        ):
+            # The fill happened; the socket dies before any report of it reaches the client.
+            peer.close("dropped mid-fill (fault injection)", abort=True)
         if peer is not None and "session.orders" in peer.subscriptions:
-            peer.send_notification(self.codec.encode_notification("session.orders", payload))
+            peer.send_notification(
+                self.codec.encode_notification("session.orders", payload), private=True
+            )
         self._broadcast("account.orders", payload)
         if report.persistent:
             self._broadcast("account.persistent_orders", payload)
@@ -194,6 +220,8 @@ class SimCore:
             return
         for fill in report.update.fills:
             self.fills += 1
+            if self.fill_log is not None:
+                self.fill_log.append((report.session_id, fill))
             self._position_lots[fill.instrument_name] += fill.signed_lots
             after = self._position_lots[fill.instrument_name]
             trades.append(translate.trade(fill, report, instrument, after))
@@ -204,7 +232,7 @@ class SimCore:
             if peer.logged_in and channel_name in peer.subscriptions:
                 if frame is None:
                     frame = self.codec.encode_notification(channel_name, payload)  # type: ignore[arg-type]  # every caller passes a NotificationPayload
-                peer.send_notification(frame)
+                peer.send_notification(frame, private=True)
 
     # -- portfolio ---------------------------------------------------------------------------
 

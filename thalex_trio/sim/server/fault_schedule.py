@@ -32,6 +32,8 @@ def timed_faults(plan: FaultPlan) -> dict[str, When]:
         out["reconnect_notice"] = plan.reconnect_notice.when
     if plan.restart is not None:
         out["restart"] = plan.restart.when
+    if plan.blackhole is not None:
+        out["blackhole"] = plan.blackhole
     return out
 
 
@@ -82,5 +84,7 @@ def _fire(server: SimServer, kind: str) -> None:
         case "restart":
             assert plan.restart is not None
             server.start_restart(persist=plan.restart.persist, downtime_s=plan.restart.downtime_s)
+        case "blackhole":
+            server.blackhole_connections()
         case _:
             raise AssertionError(kind)

@@ -12,7 +12,9 @@ Grammar (items separated by commas, each kind at most once, whitespace ignored):
 
     drop_connection=WHEN                close every socket abruptly (no close frame)
     delay=DURATION@PROB                 hold an outgoing frame (and the ones behind it)
-    drop_notification=PROB              lose a subscription notification (never a reply)
+    drop_notification=[SCOPE:]PROB      lose a subscription notification (never a reply); SCOPE
+                                        `market` (public channels) or `private` (orders,
+                                        portfolio, trades) limits it to those channels
     reject_insert=[CODE@]PROB           answer an insert with an error (default code 20)
     throttle=PROB | burst:N@WHEN        code 4 on a matching-engine request / on the next N
     malformed=PROB | WHEN               send a frame that is not JSON, before a real one / on time
@@ -20,6 +22,15 @@ Grammar (items separated by commas, each kind at most once, whitespace ignored):
     restart=(persist|wipe)[+DURATION]@WHEN
                                         close every socket, refuse connections for DURATION (1s),
                                         keep persistent orders (persist) or delete them (wipe)
+    drop_mid_fill=PROB                  when a session's order fills, drop its socket before the
+                                        fill is reported on it
+    drop_mid_request=PROB               apply a matching-engine request, then drop its socket
+                                        before the reply (the client is mid-plan)
+    reorder=PROB                        hold an RPC reply until the socket's next frame has gone
+    blackhole=WHEN                      every socket goes silent both ways (a partition) until
+                                        the silence watchdog ends it (cancel-on-disconnect)
+    latency=DURATION                    send every outgoing frame DURATION after it was queued
+                                        (a slow link: everything late, in order, at full rate)
 
 Example: `drop_connection=rate:0.01/s,delay=50ms@0.2,restart=persist@at:300s`.
 `FaultPlan.parse(str(plan)) == plan`, and plans combine with `|` (the right side wins per kind).
@@ -29,8 +40,12 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TYPE_CHECKING
 
 from attrs import evolve, fields, frozen
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class FaultSpecError(ValueError):
@@ -91,6 +106,21 @@ class Chance:
 
 
 @frozen
+class ScopedChance:
+    """Per message of one class of channels (`market` or `private`), with probability `p`."""
+
+    scope: str
+    p: float
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.p:g}"
+
+
+NOTIFICATION_SCOPES = ("market", "private")
+"""Channel classes a `drop_notification` may be limited to."""
+
+
+@frozen
 class Delay:
     """Hold an outgoing frame for `delay_s` with probability `p` (frames stay in order)."""
 
@@ -99,6 +129,16 @@ class Delay:
 
     def __str__(self) -> str:
         return f"{_format_s(self.delay_s)}@{self.p:g}"
+
+
+@frozen
+class Latency:
+    """Every outgoing frame leaves `latency_s` after it was queued (frames stay in order)."""
+
+    latency_s: float
+
+    def __str__(self) -> str:
+        return _format_s(self.latency_s)
 
 
 @frozen
@@ -154,12 +194,17 @@ class FaultPlan:
 
     drop_connection: When | None = None
     delay: Delay | None = None
-    drop_notification: Chance | None = None
+    drop_notification: Chance | ScopedChance | None = None
     reject_insert: RejectInsert | None = None
     throttle: Chance | Burst | None = None
     malformed: Chance | When | None = None
     reconnect_notice: ReconnectNotice | None = None
     restart: Restart | None = None
+    drop_mid_fill: Chance | None = None
+    drop_mid_request: Chance | None = None
+    reorder: Chance | None = None
+    blackhole: When | None = None
+    latency: Latency | None = None
 
     @classmethod
     def parse(cls, spec: str) -> FaultPlan:
@@ -271,6 +316,15 @@ def _parse_delay(text: str) -> Delay:
     return Delay(_positive_duration_s(duration), _probability(p))
 
 
+def _parse_drop_notification(text: str) -> Chance | ScopedChance:
+    scope, colon, p = text.rpartition(":")
+    if not colon:
+        return Chance(_probability(text))
+    if scope not in NOTIFICATION_SCOPES:
+        raise FaultSpecError(f"{scope!r}: expected {' or '.join(NOTIFICATION_SCOPES)}")
+    return ScopedChance(scope, _probability(p))
+
+
 def _parse_reject(text: str) -> RejectInsert:
     if "@" not in text:
         return RejectInsert(_probability(text))
@@ -309,13 +363,26 @@ def _parse_restart(text: str) -> Restart:
     return Restart(parse_when(when), mode == "persist", downtime_s)
 
 
-_PARSERS = {
+def _parse_chance(text: str) -> Chance:
+    return Chance(_probability(text))
+
+
+def _parse_latency(text: str) -> Latency:
+    return Latency(_positive_duration_s(text))
+
+
+_PARSERS: dict[str, Callable[[str], object]] = {
     "drop_connection": parse_when,
     "delay": _parse_delay,
-    "drop_notification": lambda text: Chance(_probability(text)),
+    "drop_notification": _parse_drop_notification,
     "reject_insert": _parse_reject,
     "throttle": _parse_throttle,
     "malformed": _parse_malformed,
     "reconnect_notice": _parse_reconnect,
     "restart": _parse_restart,
+    "drop_mid_fill": _parse_chance,
+    "drop_mid_request": _parse_chance,
+    "reorder": _parse_chance,
+    "blackhole": parse_when,
+    "latency": _parse_latency,
 }

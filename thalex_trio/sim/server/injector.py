@@ -8,7 +8,7 @@ import collections
 import random
 from typing import assert_never
 
-from thalex_trio.sim.server.faults import At, Chance, Every, FaultPlan, Rate, When
+from thalex_trio.sim.server.faults import At, Chance, Every, FaultPlan, Rate, ScopedChance, When
 
 
 class FaultInjector:
@@ -41,6 +41,16 @@ class FaultInjector:
     def chance(self, kind: str, value: Chance | object | None) -> bool:
         """A per-message fault configured as a `Chance`: does it hit this message?"""
         return isinstance(value, Chance) and self.flip(kind, value.p)
+
+    def drops_notification(self, *, private: bool) -> bool:
+        """The `drop_notification` fault: is this notification (of a private channel or not)
+        lost?"""
+        value = self.plan.drop_notification
+        if isinstance(value, ScopedChance):
+            if (value.scope == "private") != private:
+                return False
+            return self.flip("drop_notification", value.p)
+        return self.chance("drop_notification", value)
 
     def next_fire_s(self, kind: str, when: When, previous_s: float | None) -> float | None:
         """Seconds after start of the next firing after `previous_s` (None: never again)."""

@@ -25,7 +25,7 @@ from thalex_trio.thalex.wire_account import (
 )
 from thalex_trio.thalex.wire_enums import Environment, Sort
 from thalex_trio.thalex.wire_market import ThalexSystemInfo
-from thalex_trio.thalex.wire_orders import ThalexOrdersPayload, ThalexTradeHistory
+from thalex_trio.thalex.wire_orders import ThalexOrdersPayload, ThalexTrade, ThalexTradeHistory
 from thalex_trio.thalex.wire_requests import (
     ThalexAccountSummaryRequest,
     ThalexAmendRequest,
@@ -54,6 +54,8 @@ from thalex_trio.thalex.wire_requests import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from thalex_trio.sim.engine.reports import OrderReport
     from thalex_trio.sim.server.connection import Connection
     from thalex_trio.thalex.frames import RequestId
@@ -152,6 +154,9 @@ def handle(conn: Connection, wire_id: RequestId, request: ThalexRequest) -> None
                 fail(engine_request.code, engine_request.message)
                 return
             core.submit(conn, wire_id, engine_request)
+            if core.injector.chance("drop_mid_request", core.injector.plan.drop_mid_request):
+                # Submitted, so it takes effect; the client never hears back (mid-plan).
+                conn.close("dropped mid-request (fault injection)", abort=True)
         case ThalexOpenOrdersRequest():
             ok(tuple(_statuses(conn, core.engine.open_orders())))
         case ThalexPortfolioRequest():
@@ -159,13 +164,7 @@ def handle(conn: Connection, wire_id: RequestId, request: ThalexRequest) -> None
         case ThalexAccountSummaryRequest():
             ok(_account_summary(conn))
         case ThalexTradeHistoryRequest():
-            trades = list(core.trades)
-            if request.instrument_names:
-                names = set(request.instrument_names.split(","))
-                trades = [t for t in trades if t.instrument_name in names]
-            if request.sort is not Sort.ASCENDING:
-                trades.reverse()
-            ok(ThalexTradeHistory(tuple(trades[: request.limit or 1000]), None))
+            ok(_trade_history(core.trades, request))
         case ThalexInstrumentsRequest():
             ok(tuple(core.publisher.instrument_wires()))
         case ThalexInstrumentRequest():
@@ -211,6 +210,32 @@ def handle(conn: Connection, wire_id: RequestId, request: ThalexRequest) -> None
             assert_never(request)
 
 
+TRADE_HISTORY_PAGE = 1000
+"""Most trades in one `private/trade_history` page (the spec's maximum `limit`)."""
+
+
+def _trade_history(
+    kept: Iterable[ThalexTrade], request: ThalexTradeHistoryRequest
+) -> ThalexTradeHistory:
+    """One page of the account's trades: filtered by instrument and by time (`time_low` and
+    `time_high`, Unix seconds, inclusive), newest first unless ascending; the bookmark of the
+    next page is its offset."""
+    trades = list(kept)
+    if request.instrument_names:
+        names = set(request.instrument_names.split(","))
+        trades = [t for t in trades if t.instrument_name in names]
+    if request.time_low is not None:
+        trades = [t for t in trades if t.time is not None and t.time >= request.time_low]
+    if request.time_high is not None:
+        trades = [t for t in trades if t.time is not None and t.time <= request.time_high]
+    if request.sort is not Sort.ASCENDING:
+        trades.reverse()
+    bookmark = request.bookmark
+    start = int(bookmark) if bookmark is not None and bookmark.isdigit() else 0
+    end = start + min(request.limit or TRADE_HISTORY_PAGE, TRADE_HISTORY_PAGE)
+    return ThalexTradeHistory(tuple(trades[start:end]), str(end) if end < len(trades) else None)
+
+
 def _statuses(conn: Connection, reports: list[OrderReport]) -> list[object]:
     core = conn.core
     return [translate.order_status(r, core.instruments[r.instrument_name]) for r in reports]
@@ -242,7 +267,8 @@ def _subscribe_private(conn: Connection, wire_id: RequestId, names: tuple[str, .
     for name in fresh:
         if name == "account.portfolio":
             payload = ThalexPortfolioPayload(tuple(core.portfolio()))
-            conn.send_notification(core.codec.encode_notification(name, payload, snapshot=True))
+            frame = core.codec.encode_notification(name, payload, snapshot=True)
+            conn.send_notification(frame, private=True)
             continue
         if name == "session.orders":
             reports = core.engine.open_orders(conn.session_id)
@@ -256,7 +282,8 @@ def _subscribe_private(conn: Connection, wire_id: RequestId, names: tuple[str, .
         orders = ThalexOrdersPayload(
             tuple(translate.order_status(r, core.instruments[r.instrument_name]) for r in reports)
         )
-        conn.send_notification(core.codec.encode_notification(name, orders, snapshot=True))
+        frame = core.codec.encode_notification(name, orders, snapshot=True)
+        conn.send_notification(frame, private=True)
 
 
 def _account_summary(conn: Connection) -> ThalexAccountSummary:

@@ -112,6 +112,10 @@ class SimServer:
         """Add (or override per kind) faults from now on."""
         self.core.injector.plan = self.core.injector.plan | plan
 
+    def set_faults(self, plan: FaultPlan) -> None:
+        """Replace the fault plan from now on (`FaultPlan()` stops every fault)."""
+        self.core.injector.plan = plan
+
     @property
     def injected(self) -> dict[str, int]:
         """How many faults of each kind happened."""
@@ -122,10 +126,24 @@ class SimServer:
         for conn in list(self.connections):
             conn.close("dropped (fault injection)", abort=True)
 
+    def drop_session(self, session_id: int) -> bool:
+        """Drop the socket of one session without a close frame; False if it is gone."""
+        for conn in list(self.connections):
+            if conn.session_id == session_id:
+                conn.close("dropped (fault injection)", abort=True)
+                return True
+        return False
+
+    def blackhole_connections(self) -> None:
+        """Cut every socket off both ways without closing it (a network partition); each
+        session then ends when the silence watchdog closes it."""
+        for conn in list(self.connections):
+            conn.blackhole()
+
     def send_malformed(self) -> None:
         """Send every socket a frame that is not JSON."""
         for conn in list(self.connections):
-            conn.send_frame(MALFORMED_FRAME)
+            conn.send_unfaulted(MALFORMED_FRAME)
 
     def start_throttle_burst(self, count: int) -> None:
         """The next `count` matching-engine requests of every socket get code 4."""
@@ -140,7 +158,7 @@ class SimServer:
         doomed = list(self.connections)
         for conn in doomed:
             if "system" in conn.subscriptions:
-                conn.send_frame(frame)  # a notice is never dropped by faults
+                conn.send_unfaulted(frame)  # a notice is never dropped by faults
         assert self._nursery is not None
         self._nursery.start_soon(self._close_later, doomed, grace_s)
 
