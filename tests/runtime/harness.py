@@ -17,7 +17,7 @@ from thalex_trio.runtime.context import RunContext, reconcile_settings
 from thalex_trio.runtime.session_task import SessionSpec, run_session
 from thalex_trio.runtime.supervisor import run_supervised
 from thalex_trio.runtime.venue import LiveVenue
-from thalex_trio.sim.market.params import SyntheticParams
+from thalex_trio.sim.market.params import OptionChainParams, SyntheticParams
 from thalex_trio.sim.server.config import SimServerConfig, Synthetic
 from thalex_trio.sim.server.server import SimServer, open_sim_server
 from thalex_trio.store.sink import NullSink
@@ -56,9 +56,11 @@ def wall_clock() -> float:
 
 
 @asynccontextmanager
-async def open_server(seed: int = 7) -> AsyncIterator[SimServer]:
-    """The simulator, in memory, with the test key."""
-    market = Synthetic(SyntheticParams(seed=seed, arrival_a_per_s=20.0, options=None))
+async def open_server(
+    seed: int = 7, options: OptionChainParams | None = None
+) -> AsyncIterator[SimServer]:
+    """The simulator, in memory, with the test key (and an option chain when given)."""
+    market = Synthetic(SyntheticParams(seed=seed, arrival_a_per_s=20.0, options=options))
     config = SimServerConfig(listen=False, wall_clock=wall_clock, market=market, seed=seed)
     async with open_sim_server(config, public_keys={KEY_ID: rsa_key().public_key()}) as server:
         yield server
@@ -91,6 +93,9 @@ async def run_bot(
     handle_signals: bool = False,
     make_venue: Callable[[ThalexSession, Instrument], Venue] = live_venue,
     logged_in: bool = True,
+    follow_options: bool = False,
+    make_quoter: Callable[[Instrument], Quoter] = Quoter,
+    status_interval_s: float | None = None,
 ) -> Outcome:
     """The supervised tree against `server`; its exit status. Without `logged_in` the session
     uses the public channels only (as shadow mode does)."""
@@ -101,11 +106,13 @@ async def run_bot(
         underlying="BTCUSD",
         connect=server.connect_memory,
         wall_clock_s=wall_clock,
+        follow_options=follow_options,
     )
     return await run_supervised(
         ctx,
-        functools.partial(run_session, ctx, spec, make_venue, Quoter),
+        functools.partial(run_session, ctx, spec, make_venue, make_quoter),
         duration_s=duration_s,
+        status_interval_s=status_interval_s,
         handle_signals=handle_signals,
         rng=random.Random(0),
     )

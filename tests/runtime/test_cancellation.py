@@ -35,7 +35,7 @@ def test_a_risk_breach_at_any_point_cancels_everything(at_s: float, breach: str)
             assert server.open_orders() == []
             assert runtime_tasks_left() == []
 
-    trio.run(main, clock=trio.testing.MockClock(rate=1.0, autojump_threshold=0))
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
 
 
 async def cause_breach(ctx: RunContext, server: SimServer, kind: str) -> None:

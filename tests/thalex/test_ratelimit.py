@@ -55,12 +55,30 @@ def test_throttle_closes_the_lane_with_doubling_backoff_reset_by_success() -> No
     assert limiter.reserve(Lane.ENGINE, 0.5) == pytest.approx(0.5)
     assert limiter.reserve(Lane.CANCEL, 0.5) == 0  # the other lane is unaffected
     assert limiter.on_throttled(Lane.ENGINE, 1.0) == 2 * THROTTLE_BACKOFF_INITIAL_S
-    backoffs = [limiter.on_throttled(Lane.ENGINE, 3.0) for _ in range(10)]
+    # Each throttle after the lane reopened doubles the pause, up to the cap.
+    now_s, backoffs = 3.0, []
+    for _ in range(10):
+        backoffs.append(limiter.on_throttled(Lane.ENGINE, now_s))
+        now_s += backoffs[-1]
+    assert backoffs[:3] == [4.0, 8.0, 16.0]
     assert max(backoffs) == THROTTLE_BACKOFF_MAX_S
     limiter.on_success(Lane.ENGINE)
-    assert limiter.on_throttled(Lane.ENGINE, 100.0) == THROTTLE_BACKOFF_INITIAL_S
+    assert limiter.on_throttled(Lane.ENGINE, now_s) == THROTTLE_BACKOFF_INITIAL_S
     # After the pause the bucket starts empty-then-refilled, not with a backlog burst.
-    assert limiter.reserve(Lane.ENGINE, 100.0 + THROTTLE_BACKOFF_INITIAL_S) == 0
+    assert limiter.reserve(Lane.ENGINE, now_s + THROTTLE_BACKOFF_INITIAL_S) == 0
+
+
+def test_throttles_of_one_burst_pause_the_lane_once() -> None:
+    """Replies to requests sent before the lane closed arrive while it is closed: they are the
+    same burst, so the pause neither doubles nor moves (a burst of four once meant 8 s)."""
+    limiter = RateLimiter(0.0)
+    assert limiter.on_throttled(Lane.ENGINE, 10.0) == THROTTLE_BACKOFF_INITIAL_S
+    assert [limiter.on_throttled(Lane.ENGINE, 10.001) for _ in range(3)] == pytest.approx(
+        [THROTTLE_BACKOFF_INITIAL_S - 0.001] * 3
+    )
+    assert limiter.paused_s(Lane.ENGINE, 10.5) == pytest.approx(0.5)
+    assert limiter.paused_s(Lane.ENGINE, 11.5) == 0.0
+    assert limiter.paused_s(Lane.CANCEL, 10.5) == 0.0
 
 
 @pytest.mark.parametrize("start_s", [0.0, 1.3, 7.7, 100.1, 12_345.678, 1_000_000.25])

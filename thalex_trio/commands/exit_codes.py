@@ -17,8 +17,11 @@ class ExitCode(enum.IntEnum):
     NOT_AVAILABLE = 3
     """The command exists but this build does not provide it yet."""
     RISK_REDUCING = 10
-    """Stopped by a risk breach whose trading state was REDUCING."""
+    """Stopped by a risk breach whose trading state was REDUCING (position, notional,
+    exposure, stale data, latency, reject or throttle rate, take profit, or our position
+    disagreeing with the venue's); a new process starts again from the venue's position."""
     RISK_HALTED = 11
-    """Stopped by a risk breach that HALTED trading."""
+    """Stopped by a risk breach that HALTED trading (drawdown, stop loss, order size,
+    disconnects): terminal."""
     CLEANUP_INCOMPLETE = 12
     """Stopped, but cancelling every order did not complete within the cleanup deadline."""

@@ -12,6 +12,7 @@ import math
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -31,11 +32,11 @@ from thalex_trio.runtime.supervisor import run_supervised
 from thalex_trio.runtime.venue import LiveVenue
 from thalex_trio.store.sink import NullSink
 from thalex_trio.strategy.quoter import Quoter
-from thalex_trio.thalex.credentials import Credentials, CredentialsError
+from thalex_trio.thalex.credentials import Credentials, CredentialsError, JwtSigner
 from thalex_trio.thalex.network import Network
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator
 
     from thalex_trio.domain.instrument import Instrument
     from thalex_trio.runtime.clock import WallClock
@@ -54,6 +55,7 @@ _CODES = {
     Outcome.OK: 0,
     Outcome.CRASH: 1,
     Outcome.USAGE: 2,
+    Outcome.RISK_REDUCING: 10,
     Outcome.RISK_HALTED: 11,
     Outcome.CLEANUP_INCOMPLETE: 12,
 }
@@ -80,7 +82,13 @@ class RunOptions:
     status: bool = True
     handle_signals: bool = True
     sim_seed: int = 0
+    sim_speed: float = 1.0
+    """How fast the in-process simulator's market runs against the clock."""
     print_summary: bool = True
+    stop_after_market_updates: int | None = None
+    """Stop (as with `--duration`) once this many market updates were applied (benchmarks)."""
+    latency_clock_ns: Callable[[], int] | None = None
+    """The tick-to-order clock (`time.perf_counter_ns` by default; see `tick_to_order.py`)."""
 
 
 def check_options(options: RunOptions) -> None:
@@ -107,17 +115,21 @@ def credentials_from(options: RunOptions, dev_key: tuple[str, Path] | None) -> C
     s = options.secrets
     try:
         if s.key_id and s.private_key_file:
-            return Credentials.from_file(
-                s.key_id, Path(s.private_key_file).expanduser(), account=account
+            return _parsed(
+                Credentials.from_file(
+                    s.key_id, Path(s.private_key_file).expanduser(), account=account
+                )
             )
         if s.key_id and s.private_key:
-            return Credentials.from_env(s.key_id, "THALEX_TRIO_PRIVATE_KEY", account=account)
+            return _parsed(
+                Credentials.from_env(s.key_id, "THALEX_TRIO_PRIVATE_KEY", account=account)
+            )
     except CredentialsError as exc:
         raise UsageError(f"credentials: {exc}") from None
     if dev_key is not None:
         key_id, path = dev_key
         try:
-            return Credentials.from_file(key_id, path, account=account)
+            return _parsed(Credentials.from_file(key_id, path, account=account))
         except CredentialsError as exc:
             raise UsageError(f"development key: {exc}") from None
     if options.mode == "shadow":
@@ -126,6 +138,13 @@ def credentials_from(options: RunOptions, dev_key: tuple[str, Path] | None) -> C
         "no API key: set THALEX_TRIO_KEY_ID and THALEX_TRIO_PRIVATE_KEY_FILE "
         "(or THALEX_TRIO_PRIVATE_KEY)"
     )
+
+
+def _parsed(credentials: Credentials) -> Credentials:
+    """`credentials` once its key parses as an RSA key (CredentialsError otherwise): a bad key
+    is refused before anything connects, not at the first login."""
+    JwtSigner(credentials)
+    return credentials
 
 
 def sim_dev_key(keys_dir: Path) -> tuple[str, Path]:
@@ -139,16 +158,15 @@ def sim_dev_key(keys_dir: Path) -> tuple[str, Path]:
 
 
 def make_venue_factory(
-    options: RunOptions, clock: WallClock
+    options: RunOptions, ctx: RunContext
 ) -> Callable[[ThalexSession, Instrument], Venue]:
     """Live orders over the session, or the shadow matching engine (one for the whole run,
     so positions and fills survive a reconnect)."""
-    del clock
     if options.mode == "live":
         return LiveVenue
     from thalex_trio.runtime.shadow_venue import ShadowExchange
 
-    return ShadowExchange(options.config.engine)
+    return ShadowExchange(options.config.engine, on_submit=ctx.sends.on_submit)
 
 
 def run_app(options: RunOptions) -> Outcome:
@@ -170,7 +188,7 @@ def run_app(options: RunOptions) -> Outcome:
     started = time.monotonic()
     holder: list[RunContext] = []
     try:
-        code = trio.run(_main, options, holder)
+        code = trio.run(run_tree, options, holder)
     except UsageError as exc:
         print(f"thalex-trio {options.mode}: {exc}", file=sys.stderr)
         return Outcome.USAGE
@@ -179,7 +197,9 @@ def run_app(options: RunOptions) -> Outcome:
     return code
 
 
-async def _main(options: RunOptions, holder: list[RunContext]) -> Outcome:
+async def run_tree(options: RunOptions, holder: list[RunContext]) -> Outcome:
+    """The run inside Trio: the store, the simulator (with `--network sim` and no URL) and the
+    supervised tree; the run's context is appended to `holder` as soon as it exists."""
     config = options.config
     clock = SystemClock()
     async with contextlib.AsyncExitStack() as stack:
@@ -198,6 +218,7 @@ async def _main(options: RunOptions, holder: list[RunContext]) -> Outcome:
                             keys_dir=options.keys_dir or default_keys_dir(),
                             instrument=config.instrument.name,
                             seed=options.sim_seed,
+                            speed=options.sim_speed,
                             status_interval_s=3600.0,
                         )
                     )
@@ -219,6 +240,8 @@ async def _main(options: RunOptions, holder: list[RunContext]) -> Outcome:
         # Shadow never logs in: market channels are public, and no order can reach the exchange.
         credentials = credentials_from(options, dev_key) if options.mode == "live" else None
         ctx = build_context(options, clock, sink)
+        if options.latency_clock_ns is not None:
+            ctx.tick_to_order.clock_ns = options.latency_clock_ns
         holder.append(ctx)
         spec = SessionSpec(
             endpoint=endpoint,
@@ -226,6 +249,7 @@ async def _main(options: RunOptions, holder: list[RunContext]) -> Outcome:
             instrument_name=config.instrument.name,
             underlying=config.instrument.underlying,
             cancel_on_disconnect_s=config.network.cancel_on_disconnect_s,
+            follow_options=config.instrument.follow_options,
         )
         make_quoter = functools.partial(
             Quoter,
@@ -247,9 +271,10 @@ async def _main(options: RunOptions, holder: list[RunContext]) -> Outcome:
         code = await run_supervised(
             ctx,
             functools.partial(
-                run_session, ctx, spec, make_venue_factory(options, clock), make_quoter
+                run_session, ctx, spec, make_venue_factory(options, ctx), make_quoter
             ),
             duration_s=options.duration_s,
+            stop_after_market_updates=options.stop_after_market_updates,
             status_interval_s=config.logging.status_interval_s if options.status else None,
             handle_signals=options.handle_signals,
         )

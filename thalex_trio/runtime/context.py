@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import trio
-from attrs import define, field
+from attrs import Factory, define, field
 
 from thalex_trio.domain.events import RiskEvent, RunId, TradingStateChange
 from thalex_trio.domain.instrument import Instrument
@@ -23,7 +23,10 @@ from thalex_trio.risk.limits import RiskLimits
 from thalex_trio.runtime.clock import WallClock
 from thalex_trio.runtime.feed import OrderFeedProbe
 from thalex_trio.runtime.market_state import Latest, Signal
+from thalex_trio.runtime.options import OptionsPipeline
+from thalex_trio.runtime.sent_signals import SentSignals
 from thalex_trio.runtime.status import RunStats
+from thalex_trio.runtime.tick_to_order import TickToOrder
 from thalex_trio.store.sink import EventSink
 from thalex_trio.strategy.quoter import Quoter
 
@@ -34,8 +37,15 @@ _log = logging.getLogger(__name__)
 
 
 class RiskBreach(Exception):
-    """A risk limit halted trading: the tree unwinds, every order is cancelled, the process
-    exits with a distinct status."""
+    """A risk stop: the tree unwinds, every order is cancelled, the process exits with the
+    status of `trading_state`.
+
+    HALTED (exit 11): a money or fault limit (drawdown, stop loss, order size, disconnects);
+    terminal, a supervisor should not restart the process unattended. REDUCING (exit 10): a
+    position, exposure or health limit or take profit that kept trading REDUCING (see the
+    watchdog), or our position from fills disagreeing with the venue's; a new process starts
+    again from the venue's position.
+    """
 
     def __init__(self, reason: str, trading_state: TradingState = TradingState.HALTED) -> None:
         super().__init__(reason)
@@ -70,10 +80,16 @@ class Trading:
     may finish levels it had to defer)."""
     order_feed: OrderFeedProbe | None = None
     """Whether the order feed has caught up (set per session; read by the executor)."""
+    options: OptionsPipeline | None = None
+    """The session's options follower (with `follow_options`), for status and tests."""
     portfolio_lots: int | None = None
     """The venue's statement of our position (order feed)."""
     portfolio_mismatch_since_s: float | None = None
+    reducing_reason: str | None = None
+    """The breaches that made it REDUCING (watchdog)."""
     mark_price: float | None = None
+    index_price: float | None = None
+    """The underlying's index (feed: the index channel and the instrument's ticker)."""
     last_market_data_ns: int | None = None
     best_bid_ticks: int | None = None
     best_ask_ticks: int | None = None
@@ -92,6 +108,14 @@ class RunContext:
     reconcile_params: ReconcileParams
     reconcile_limits: ReconcileLimits
     stats: RunStats = field(factory=RunStats)
+    tick_to_order: TickToOrder = field(
+        default=Factory(lambda self: TickToOrder(self.stats), takes_self=True)
+    )
+    """Stamps market frames in and order frames out (session hooks, feed, executor)."""
+    sends: SentSignals = field(
+        default=Factory(lambda self: SentSignals(self.tick_to_order), takes_self=True)
+    )
+    """The send hook's dispatcher (tick-to-order samples, the executor's back-to-back sends)."""
     trading: Trading | None = None
     risk_state: RiskState | None = None
     verdict: Verdict | None = None

@@ -1,14 +1,18 @@
 """The executor: desired ladder + our orders -> reconcile -> rate-limited sends.
 
 One plan in flight per instrument: a plan's actions go out in order (cancels first, as the
-reconciler orders them), each awaited, and the next plan is computed from the tracker once the
-previous one is answered. The session's rate limiter paces the sends.
+reconciler orders them), and the next plan is computed from the tracker once every action of
+the previous one is answered. Within a plan, an action goes out as soon as the one before it
+has left (the exchange applies one connection's requests to an instrument in order), not once
+it is answered: a plan costs one round trip, not one per action, and a market update that
+arrives meanwhile waits that much less. Each action in flight has its own task (it waits for
+its answer); the session's send hook tells the executor when its frame is out. The session's
+rate limiter paces the sends.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING, assert_never
 
 import trio
@@ -21,6 +25,8 @@ from thalex_trio.runtime.feed import record_fills
 from thalex_trio.runtime.venue import VenueRejected, request_kind
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from thalex_trio.runtime.context import RunContext, Trading
     from thalex_trio.runtime.venue import Venue
 
@@ -29,7 +35,8 @@ _log = logging.getLogger(__name__)
 
 async def run_executor(ctx: RunContext, trading: Trading, venue: Venue) -> None:
     """Reconcile whenever the desired ladder or our orders change, until cancelled."""
-    measured = 0  # the ladder version whose tick-to-order latency was recorded
+    clock = ctx.tick_to_order
+    seen = 0  # the newest ladder version reconciled: a ladder is a latency sample only once
     while True:
         await trading.executor_wake.wait()
         current = trading.desired.current
@@ -48,21 +55,56 @@ async def run_executor(ctx: RunContext, trading: Trading, venue: Venue) -> None:
             best_ask_ticks=trading.best_ask_ticks,
             now_ns=ctx.now_ns(),
         )
+        fresh = current.version != seen
+        seen = current.version
         if plan.is_empty:
             continue
         ctx.stats.plans += 1
-        origin_ns = current.origin_perf_ns if current.version != measured else None
-        for action in plan.actions:
-            if trading.order_feed is not None:
-                await trading.order_feed.settled()
+        if fresh:
+            # Tick-to-order: from the market frames behind this ladder to its first order.
+            clock.arm(current.origin_ns)
+        await execute_plan(ctx, trading, venue, plan.actions)
+        clock.disarm()
+        tracker.prune()
+
+
+async def execute_plan(
+    ctx: RunContext,
+    trading: Trading,
+    venue: Venue,
+    actions: Sequence[Insert | Amend | Cancel | MassQuote],
+) -> None:
+    """Send `actions` in order, each once the previous one has left; return when all are
+    answered. The plan's last action is sent from this task (a one-action plan starts no
+    task)."""
+    last = len(actions) - 1
+    async with trio.open_nursery() as in_flight:
+        for i, action in enumerate(actions):
             if not still_applies(trading, action):
                 continue  # the order changed while earlier actions were answered
-            if origin_ns is not None:
-                # Tick-to-order: from the market frame behind this ladder to its first order.
-                ctx.stats.record_latency(time.perf_counter_ns() - origin_ns)
-                measured, origin_ns = current.version, None
-            await send_action(ctx, trading, venue, action)
-        tracker.prune()
+            if i == last:
+                await send_action(ctx, trading, venue, action)
+            else:
+                await in_flight.start(_send_in_flight, ctx, trading, venue, action)
+
+
+async def _send_in_flight(
+    ctx: RunContext,
+    trading: Trading,
+    venue: Venue,
+    action: Insert | Amend | Cancel | MassQuote,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """`send_action`, reporting started as soon as the request frame has left."""
+    sends = ctx.sends
+    sends.when_sent(task_status.started)
+    try:
+        await send_action(ctx, trading, venue, action)
+    finally:
+        sent_nothing = sends.forget()
+    if sent_nothing:  # moot by the time it ran, or answered without a frame: start must end
+        task_status.started()
 
 
 def still_applies(trading: Trading, action: Insert | Amend | Cancel | MassQuote) -> bool:
@@ -87,7 +129,11 @@ def still_applies(trading: Trading, action: Insert | Amend | Cancel | MassQuote)
 async def send_action(
     ctx: RunContext, trading: Trading, venue: Venue, action: Insert | Amend | Cancel | MassQuote
 ) -> None:
-    """Send one action and fold its result (or rejection) into the tracker."""
+    """Send one action and fold its result (or rejection) into the tracker; nothing when it
+    no longer applies. The venue's message rate is waited for first, then order events
+    already received are applied, and the check comes after them with no checkpoint until
+    the venue has the request: an amend for an order whose fill is already here earns a
+    rejection."""
     match action:
         case Insert() | Amend() | Cancel():
             pass
@@ -95,11 +141,24 @@ async def send_action(
             raise NotImplementedError("the runtime sends single orders (reconcile.style=orders)")
         case _:
             assert_never(action)
+    while True:  # the message rate first: any wait comes before the last look at the order
+        delay_s = venue.reserve_nowait(action)
+        if delay_s <= 0:
+            break
+        await trio.sleep(delay_s)
+    order_feed = trading.order_feed
+    if order_feed is not None and not order_feed.settled_with(venue):
+        await order_feed.settled(venue)
+    if not still_applies(trading, action):
+        await trio.lowlevel.checkpoint()
+        return
+    ctx.tick_to_order.hand_over()  # this task sends it (the executor, or one it started)
     tracker = trading.tracker
     stats = ctx.stats
     tracker.on_sent(action, ctx.now_ns())
     kind = request_kind(action)
-    stats.orders_sent += 1
+    sent_s = trio.current_time()
+    stats.record_order(sent_s)
     match action:
         case Insert():
             stats.inserts += 1
@@ -107,7 +166,6 @@ async def send_action(
             stats.amends += 1
         case Cancel():
             stats.cancels += 1
-    sent_s = trio.current_time()
     try:
         update = await venue.execute(action)
     except VenueRejected as exc:
@@ -116,6 +174,7 @@ async def send_action(
             stats.throttles += 1
         else:
             stats.rejects += 1
+            stats.rejects_by_code[exc.code] = stats.rejects_by_code.get(exc.code, 0) + 1
         _log.info("%s of order %d rejected: %s", kind.value, action.client_order_id, exc)
         await trio.lowlevel.checkpoint()
         tracker.on_rejected(action.client_order_id, kind, exc.code)

@@ -5,7 +5,6 @@ conflates (the quote loop takes the newest)."""
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING, assert_never
 
 import trio
@@ -57,65 +56,114 @@ async def run_market_feed(
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Apply market notifications of the instrument; `others` gets the rest (options tickers).
+    """Apply market notifications of the instrument and its underlying's index; `others` gets
+    the rest (option tickers, listing changes).
 
-    Started (readiness) once the book has both sides, so the quote loop never starts blind.
+    Everything already queued is applied before the quote loop hears of it (newest wins: one
+    decision per batch, never one per stale update), and taking a queued notification does not
+    yield. Started (readiness) once the book has both sides, so the quote loop never starts
+    blind.
     """
-    instrument = trading.instrument
-    name = instrument.name
-    book = LocalBook(name)
-    quoter = trading.quoter
-    stats = ctx.stats
+    apply = _MarketApplier(ctx, trading, venue, others)
+    clock = ctx.tick_to_order
     ready = False
     # The session owns `notifications` (not closed here: its reader would break).
-    async for note in notifications:
-        origin_ns = time.perf_counter_ns()
+    while True:
+        try:
+            note = notifications.receive_nowait()
+        except trio.WouldBlock:
+            # Everything queued is applied: one decision on the newest state, then wait.
+            origin_ns = clock.take_batch_origin()
+            if apply.changed:
+                apply.changed = False
+                if not ready and None not in (trading.best_bid_ticks, trading.best_ask_ticks):
+                    ready = True
+                    task_status.started()
+                if ready:
+                    trading.market.publish(None, origin_ns)
+            try:
+                note = await notifications.receive()
+            except trio.EndOfChannel:
+                break
+        except trio.EndOfChannel:
+            break
+        clock.feed_took()
+        apply(note)
+    await trio.lowlevel.checkpoint()
+
+
+class _MarketApplier:
+    """One market notification into our book, the quoter, the venue and the run's state."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        trading: Trading,
+        venue: Venue,
+        others: Callable[[ThalexNotification], None],
+    ) -> None:
+        self.ctx = ctx
+        self.trading = trading
+        self.venue = venue
+        self.others = others
+        self.book = LocalBook(trading.instrument.name)
+        self.changed = False
+        """True once a notification of the instrument was applied (the feed resets it)."""
+
+    def __call__(self, note: ThalexNotification) -> None:
+        trading = self.trading
+        instrument = trading.instrument
+        subject = note.channel.subject
+        if subject != instrument.name and subject != instrument.underlying:
+            self.others(note)
+            return
+        ctx = self.ctx
+        quoter = trading.quoter
         payload = note.payload
-        if note.channel.subject != name:
-            others(note)
-            continue
         if isinstance(payload, ThalexBookPayload):
             try:
                 update = book_from_wire(payload, instrument, snapshot=note.snapshot)
             except ValueError as exc:  # off the grid, or a time out of range
-                _skip_bad_value(stats, note, exc)
-                continue
+                _skip_bad_value(ctx.stats, note, exc)
+                return
+            book = self.book
             book.apply(update)
-            venue.observe_market(update)
+            self.venue.observe_market(update)
             top = book.top()
             quoter.on_top_of_book(top)
+            now_ns = ctx.now_ns()
             for trade in update.trades:
                 quoter.on_trade(trade)
-                ctx.emit(TradePrint(ctx.run_id, ctx.now_ns(), trade))
-            trading.best_bid_ticks = None if top.bid is None else top.bid.price_ticks
-            trading.best_ask_ticks = None if top.ask is None else top.ask.price_ticks
-            ctx.emit(TopOfBookSnapshot(ctx.run_id, ctx.now_ns(), top))
+                ctx.emit(TradePrint(ctx.run_id, now_ns, trade))
+            bid = top.bid
+            ask = top.ask
+            trading.best_bid_ticks = None if bid is None else bid.price_ticks
+            trading.best_ask_ticks = None if ask is None else ask.price_ticks
+            ctx.emit(TopOfBookSnapshot(ctx.run_id, now_ns, top))
         elif isinstance(payload, ThalexTicker):
             try:
                 ticker = ticker_from_wire(payload, instrument)
             except ValueError as exc:
-                _skip_bad_value(stats, note, exc)
-                continue
+                _skip_bad_value(ctx.stats, note, exc)
+                return
             quoter.on_ticker(ticker)
             trading.mark_price = ticker.mark_price
+            trading.index_price = ticker.index_price
+            now_ns = ctx.now_ns()
         elif isinstance(payload, ThalexIndex):
             try:
                 index = index_from_wire(payload)
             except ValueError as exc:
-                _skip_bad_value(stats, note, exc)
-                continue
+                _skip_bad_value(ctx.stats, note, exc)
+                return
             quoter.on_index(index)
+            trading.index_price = index.price
+            now_ns = ctx.now_ns()
         else:
-            continue
-        trading.last_market_data_ns = ctx.now_ns()
-        stats.market_updates += 1
-        if not ready:
-            if trading.best_bid_ticks is None or trading.best_ask_ticks is None:
-                continue
-            ready = True
-            task_status.started()
-        trading.market.publish(None, origin_ns)
-    await trio.lowlevel.checkpoint()
+            return
+        trading.last_market_data_ns = now_ns
+        ctx.stats.market_updates += 1
+        self.changed = True
 
 
 async def run_order_feed(
@@ -168,11 +216,17 @@ class OrderFeedProbe:
         stats = self._events.statistics()
         return stats.current_buffer_used > 0 or stats.tasks_waiting_receive == 0
 
-    async def settled(self) -> None:
-        """Let the feed apply what it was sent (a few scheduler passes at most)."""
+    def settled_with(self, venue: Venue) -> bool:
+        """True when neither the venue holds an order event back nor the feed has one to
+        apply."""
+        return venue.quiet() and not self.busy()
+
+    async def settled(self, venue: Venue | None = None) -> None:
+        """Let the feed apply what it was sent, and what `venue` still has to forward (a few
+        scheduler passes at most)."""
         await trio.lowlevel.checkpoint()
         for _ in range(ORDER_FEED_SETTLE_CHECKPOINTS):
-            if not self.busy():
+            if not self.busy() and (venue is None or venue.quiet()):
                 return
             await trio.lowlevel.checkpoint()
 

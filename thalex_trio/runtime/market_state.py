@@ -2,8 +2,8 @@
 
 `Latest` is how the feed hands the newest state to the quote loop, and the quote loop hands the
 newest desired ladder to the executor: a publisher never waits, a waiter always gets the newest
-value and skips the ones it was too slow for. The origin timestamp of the market frame that
-caused a value travels with it, for the tick-to-order latency.
+value and skips the ones it was too slow for. The arrival time of the market frame that caused
+a value travels with it, for the tick-to-order latency (`tick_to_order.py`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ T = TypeVar("T")
 
 @frozen
 class Stamped(Generic[T]):
-    """A value, its version, and `origin_perf_ns` (perf_counter_ns of the frame behind it)."""
+    """A value, its version, and `origin_ns` (the tick-to-order clock's reading when the oldest
+    market frame behind it arrived)."""
 
     value: T
     version: int
-    origin_perf_ns: int
+    origin_ns: int
 
 
 class Latest(Generic[T]):
@@ -40,25 +41,35 @@ class Latest(Generic[T]):
         """The newest value, if any was published."""
         return self._current
 
-    def publish(self, value: T, origin_perf_ns: int) -> None:
+    def publish(self, value: T, origin_ns: int) -> None:
         """Replace the value (never blocks) and wake every waiter."""
         self._version += 1
-        self._current = Stamped(value, self._version, origin_perf_ns)
+        self._current = Stamped(value, self._version, origin_ns)
         self._changed.set()
 
     def poke(self) -> None:
         """Wake waiters again on the same value (something it depends on changed)."""
         if self._current is not None:
-            self.publish(self._current.value, self._current.origin_perf_ns)
+            self.publish(self._current.value, self._current.origin_ns)
 
     async def wait_newer(self, version: int) -> Stamped[T]:
-        """The newest value once its version is above `version`."""
-        await trio.lowlevel.checkpoint()
-        while self._current is None or self._current.version <= version:
+        """The newest value once its version is above `version`.
+
+        Yields once either way: when a newer value is already there, with a plain checkpoint;
+        otherwise by waiting for it (the waiter runs as soon as it is published, with no
+        second scheduler pass on the hot path).
+        """
+        current = self._current
+        if current is not None and current.version > version:
+            await trio.lowlevel.checkpoint()
+            return current
+        while True:
             if self._changed.is_set():
                 self._changed = trio.Event()
             await self._changed.wait()
-        return self._current
+            current = self._current
+            if current is not None and current.version > version:
+                return current
 
 
 class Signal:

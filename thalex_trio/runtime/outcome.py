@@ -11,5 +11,6 @@ class Outcome(enum.Enum):
     OK = "ok"
     CRASH = "crash"
     USAGE = "usage"
+    RISK_REDUCING = "risk_reducing"
     RISK_HALTED = "risk_halted"
     CLEANUP_INCOMPLETE = "cleanup_incomplete"

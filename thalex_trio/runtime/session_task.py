@@ -1,13 +1,13 @@
 """One session's life: connect -> login -> cancel-on-disconnect -> subscribe -> snapshot open
 orders and position -> reconcile with what we believed -> quote; and on the way out, cancel
-every order in a shielded scope with a deadline.
+every order in a shielded scope with a deadline (`wind_down.py`: our order notifications are
+applied until the answers are in, so a fill that lands meanwhile is counted).
 
 The same path runs on the first start and on every restart (the restart loop is outside).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +20,7 @@ from trio_websocket import WebSocketConnection
 
 from thalex_trio.domain.position import Position
 from thalex_trio.reconcile.tracker import OrderTracker
+from thalex_trio.risk.evaluator import TradingState
 from thalex_trio.runtime.context import RiskBreach, Trading
 from thalex_trio.runtime.executor import run_executor
 from thalex_trio.runtime.feed import (
@@ -28,10 +29,12 @@ from thalex_trio.runtime.feed import (
     run_market_feed,
     run_order_feed,
 )
+from thalex_trio.runtime.options import OptionsPipeline
 from thalex_trio.runtime.persistence_tap import run_persistence_tap
 from thalex_trio.runtime.quote_loop import run_quote_loop
-from thalex_trio.runtime.venue import CLEANUP_ERRORS, VenueEvent
+from thalex_trio.runtime.venue import VenueEvent
 from thalex_trio.runtime.watchdog import run_watchdog
+from thalex_trio.runtime.wind_down import wind_down
 from thalex_trio.thalex.channels import (
     SYSTEM,
     ChannelKind,
@@ -82,6 +85,8 @@ class SessionSpec:
     cancel_on_disconnect_s: int = 6
     connect: Callable[[str], AbstractAsyncContextManager[WebSocketConnection]] | None = None
     wall_clock_s: Callable[[], float] | None = None
+    follow_options: bool = False
+    """Follow the ATM straddle of the underlying's options for the expected move."""
 
 
 async def run_session(
@@ -91,6 +96,8 @@ async def run_session(
     make_quoter: Callable[[Instrument], Quoter],
 ) -> None:
     """One session from connect to cleanup; returns when stopped, raises on failure."""
+    clock = ctx.tick_to_order
+    clock.new_session()
     async with open_thalex_session(
         spec.endpoint,
         spec.credentials,
@@ -98,6 +105,9 @@ async def run_session(
         subscribe=(SYSTEM,),
         connect=spec.connect or default_connector,
         wall_clock=spec.wall_clock_s or time.time,
+        on_frame=clock.on_frame,
+        on_send=ctx.sends.on_send,
+        on_market=clock.on_market,
     ) as session:
         with trio.fail_after(START_DEADLINE_S):
             wire = await session.request(ThalexInstrumentRequest(spec.instrument_name))
@@ -111,29 +121,44 @@ async def run_session(
             trading.tracker = trading.tracker.restarted()
             first_start = False
         venue = make_venue(session, instrument)
-        try:
-            with trio.CancelScope() as scope:
-                ctx.set_trading_scope(scope)
-                await _trade(ctx, spec, session, venue, trading, first_start=first_start)
-        except* RiskBreach as group:
-            ctx.breach = next(e for e in group.exceptions if isinstance(e, RiskBreach))
-            ctx.stop_reason = f"risk breach: {ctx.breach.reason}"
-            _log.error("risk breach: %s", ctx.breach.reason)
-            raise
-        finally:
-            ctx.set_trading_scope(None)
-            with trio.move_on_after(CLEANUP_DEADLINE_S) as cleanup:
-                cleanup.shield = True
-                async with trio.open_nursery() as nursery:
-                    # Nobody reads the streams any more; a full stream would stall the reader
-                    # and with it the replies the cleanup waits for.
-                    nursery.start_soon(_drain, session.market_events)
-                    nursery.start_soon(_drain, session.account_events)
-                    await _cleanup(ctx, venue)
-                    nursery.cancel_scope.cancel()
-            if cleanup.cancelled_caught:
-                _log.error("cancelling every order did not finish in %g s", CLEANUP_DEADLINE_S)
-                ctx.cleanup_complete = False
+        # One order-event channel for the session's whole life: what the venue forwarded but
+        # the order feed had not applied when trading stopped is applied by the cleanup's.
+        venue_send, venue_receive = trio.open_memory_channel[VenueEvent](VENUE_EVENT_BUFFER)
+        trading.order_feed = OrderFeedProbe(venue_receive)
+        with venue_send, venue_receive:
+            try:
+                with trio.CancelScope() as scope:
+                    ctx.set_trading_scope(scope)
+                    await _trade(
+                        ctx,
+                        spec,
+                        session,
+                        venue,
+                        trading,
+                        (venue_send.clone(), venue_receive.clone()),
+                        first_start=first_start,
+                    )
+            except* RiskBreach as group:
+                ctx.breach = next(e for e in group.exceptions if isinstance(e, RiskBreach))
+                ctx.stop_reason = f"risk breach: {ctx.breach.reason}"
+                _log.error("risk breach: %s", ctx.breach.reason)
+                raise
+            finally:
+                ctx.set_trading_scope(None)
+                with trio.move_on_after(CLEANUP_DEADLINE_S) as cleanup:
+                    cleanup.shield = True
+                    await wind_down(
+                        ctx,
+                        spec,
+                        session,
+                        venue,
+                        trading,
+                        (venue_send.clone(), venue_receive.clone()),
+                        deadline_s=cleanup.deadline,
+                    )
+                if cleanup.cancelled_caught:
+                    _log.error("cancelling every order did not finish in %g s", CLEANUP_DEADLINE_S)
+                    ctx.cleanup_complete = False
 
 
 async def _trade(
@@ -142,39 +167,48 @@ async def _trade(
     session: ThalexSession,
     venue: Venue,
     trading: Trading,
+    venue_events: tuple[trio.MemorySendChannel[VenueEvent], trio.MemoryReceiveChannel[VenueEvent]],
     *,
     first_start: bool,
 ) -> None:
-    instrument = trading.instrument
-    name = instrument.name
-    with trio.fail_after(START_DEADLINE_S):
-        channels = [
-            book_channel(name, delay=Delay.RAW),
-            ticker_channel(name),
-            price_index_channel(spec.underlying),
-        ]
-        if spec.credentials is not None:
-            channels += [
-                private_channel(ChannelKind.SESSION_ORDERS),
-                private_channel(ChannelKind.ACCOUNT_PORTFOLIO),
+    name = trading.instrument.name
+    venue_send, venue_receive = venue_events
+    with venue_send, venue_receive:
+        with trio.fail_after(START_DEADLINE_S):
+            channels = [
+                book_channel(name, delay=Delay.RAW),
+                ticker_channel(name),
+                price_index_channel(spec.underlying),
             ]
-        await session.subscribe(channels)
-        await _snapshot(ctx, venue, trading, first_start=first_start)
-    venue_send, venue_receive = trio.open_memory_channel[VenueEvent](VENUE_EVENT_BUFFER)
-    trading.order_feed = OrderFeedProbe(venue_receive)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(venue.run, venue_send)
-        nursery.start_soon(run_order_feed, ctx, trading, venue_receive)
-        with trio.fail_after(FIRST_BOOK_DEADLINE_S):
-            await nursery.start(
-                run_market_feed, ctx, trading, venue, session.market_events, _ignore
-            )
-        _log.info("%s ready: book two-sided, orders and position known; quoting", name)
-        nursery.start_soon(run_watchdog, ctx, trading)
-        nursery.start_soon(run_quote_loop, ctx, trading)
-        nursery.start_soon(run_executor, ctx, trading, venue)
-        nursery.start_soon(run_persistence_tap, ctx, trading)
-        nursery.start_soon(_watch_reconnect_notice, session)
+            if spec.credentials is not None:
+                channels += [
+                    private_channel(ChannelKind.SESSION_ORDERS),
+                    private_channel(ChannelKind.ACCOUNT_PORTFOLIO),
+                ]
+            await session.subscribe(channels)
+            await _snapshot(ctx, venue, trading, first_start=first_start)
+        options = (
+            OptionsPipeline(trading, ctx.now_ns, trading.quoter.signal_params.options_min_days)
+            if spec.follow_options
+            else None
+        )
+        trading.options = options
+        others = _ignore if options is None else options.on_market
+        async with trio.open_nursery() as nursery:
+            await nursery.start(venue.run, venue_send)
+            nursery.start_soon(run_order_feed, ctx, trading, venue_receive)
+            with trio.fail_after(FIRST_BOOK_DEADLINE_S):
+                await nursery.start(
+                    run_market_feed, ctx, trading, venue, session.market_events, others
+                )
+            _log.info("%s ready: book two-sided, orders and position known; quoting", name)
+            nursery.start_soon(run_watchdog, ctx, trading)
+            nursery.start_soon(run_quote_loop, ctx, trading)
+            nursery.start_soon(run_executor, ctx, trading, venue)
+            nursery.start_soon(run_persistence_tap, ctx, trading)
+            nursery.start_soon(_watch_reconnect_notice, session)
+            if options is not None:
+                nursery.start_soon(options.run, session)
 
 
 def _ignore(_note: ThalexNotification) -> None:
@@ -213,30 +247,7 @@ async def _snapshot(ctx: RunContext, venue: Venue, trading: Trading, *, first_st
         if tracker.position.size_lots != venue_lots:
             raise RiskBreach(
                 f"position mismatch after reconnect: ours {tracker.position.size_lots} lots "
-                f"from fills, the venue's {venue_lots} lots"
+                f"from fills, the venue's {venue_lots} lots",
+                TradingState.REDUCING,
             )
     trading.portfolio_lots = venue_lots
-
-
-async def _drain(stream: trio.MemoryReceiveChannel[ThalexNotification]) -> None:
-    with contextlib.suppress(trio.EndOfChannel, trio.ClosedResourceError):
-        async for _note in stream:
-            pass
-    await trio.lowlevel.checkpoint()
-
-
-async def _cleanup(ctx: RunContext, venue: Venue) -> None:
-    """Cancel every order and check none is left (records `ctx.cleanup_complete`)."""
-    try:
-        await venue.cancel_everything()
-        left = await venue.open_orders()
-    except CLEANUP_ERRORS as exc:
-        # The connection is gone: cancel-on-disconnect removes the orders on the exchange.
-        _log.info("cleanup on a closed session (%s); cancel-on-disconnect applies", exc)
-        await trio.lowlevel.checkpoint()
-        return
-    ctx.cleanup_complete = not left
-    if left:
-        _log.error("%d orders still open after cancelling everything", len(left))
-    else:
-        _log.info("every order cancelled")

@@ -16,6 +16,11 @@ Reports. Request results wake the caller of `execute`; order notices of our sess
 position notices queue up for `run`, which forwards them as `OrderNote`s and `PositionNote`s
 like `LiveVenue` forwards `session.orders` and `account.portfolio`. Nothing reaches the
 exchange: the session is used for market data only.
+
+Rate limits. Every request waits for the exchange's message rate as it would on a live
+connection with cancel-on-disconnect (`thalex/ratelimit.py`, the live session's limiter: 50
+matching-engine messages a second, cancels in their own lane), so shadow mode never trades
+faster than live mode could.
 """
 
 from __future__ import annotations
@@ -38,10 +43,27 @@ from thalex_trio.sim.engine.reports import (
     PositionNotice,
     RequestResult,
 )
-from thalex_trio.sim.engine.requests import CancelAll, CancelOrder, CancelSession
+from thalex_trio.sim.engine.requests import (
+    AmendOrder,
+    CancelAll,
+    CancelMassQuote,
+    CancelOrder,
+    CancelSession,
+    InsertOrder,
+    MassQuote,
+    SetMMProtection,
+)
 from thalex_trio.thalex.errors import ThalexError
+from thalex_trio.thalex.ratelimit import (
+    NON_PERSISTENT_ENGINE_RATE_PER_S,
+    Lane,
+    RateLimiter,
+    lane_of,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from thalex_trio.domain.actions import Amend, Cancel, Insert
     from thalex_trio.domain.fill import Fill
     from thalex_trio.domain.ids import TradeId
@@ -60,6 +82,23 @@ NS_PER_S = 1_000_000_000
 IDLE_WAKE_S = 1.0
 """The report loop looks at the engine at least this often, even with nothing scheduled."""
 
+_METHODS: dict[type[Request], str] = {
+    InsertOrder: "private/insert",
+    AmendOrder: "private/amend",
+    CancelOrder: "private/cancel",
+    CancelAll: "private/cancel_all",
+    CancelSession: "private/cancel_session",
+    MassQuote: "private/mass_quote",
+    SetMMProtection: "private/set_mm_protection",
+    CancelMassQuote: "private/cancel_mass_quote",
+}
+"""The Thalex method of each engine request, for its rate-limit lane."""
+
+
+def lane_of_request(request: Request) -> Lane:
+    """The rate-limit lane `request` counts against on the exchange."""
+    return lane_of(_METHODS[type(request)])
+
 
 class NoMarketData(ThalexError):
     """A request before the first book message: the engine has no time and no book yet."""
@@ -76,8 +115,10 @@ class _Pending:
 class ShadowExchange:
     """The run's matching engine, its clock and its report routing; the venue factory."""
 
-    def __init__(self, params: EngineParams) -> None:
+    def __init__(self, params: EngineParams, on_submit: Callable[[], None] | None = None) -> None:
         self.params = params
+        self.on_submit = on_submit
+        """Called in the caller's task as each request reaches the engine (tick-to-order)."""
         self.engine: MatchingEngine | None = None
         self.instrument: Instrument | None = None
         self.session_id: SessionId | None = None
@@ -201,6 +242,10 @@ class ShadowExchange:
         for fill in order.update.fills:
             self._fills[fill.trade_id] = fill
 
+    def has_notes(self) -> bool:
+        """True while notes wait for the current session's `run`."""
+        return bool(self._notes)
+
     def take_notes(self) -> list[VenueEvent]:
         """The notes queued for the current session, oldest first."""
         out = list(self._notes)
@@ -222,18 +267,26 @@ class ShadowExchange:
         self.pump(max(self.now_ns(), due_ns or 0))
 
     async def call(self, session_id: SessionId, request: Request) -> RequestResult:
-        """Submit `request` now and wait (as long as the caller's scope allows) for its result."""
-        await trio.lowlevel.checkpoint()
+        """Submit `request` now and wait (as long as the caller's scope allows) for its result.
+
+        The submit comes before any checkpoint: the caller's view of its orders (checked
+        just before) is still the engine's when the request reaches it, as it would be on
+        the wire; the engine's own latency model delays it from there.
+        """
         if self._anchor is None:
+            await trio.lowlevel.checkpoint()
             raise NoMarketData("shadow venue: no market data yet")
         request_id = self._engine().submit(session_id, request, self.now_ns())
+        if self.on_submit is not None:
+            self.on_submit()
         pending = self._pending[request_id] = _Pending()
         try:
-            while pending.result is None:
+            while True:
                 await self.sleep_until_due(pending.done)
+                if pending.result is not None:
+                    return pending.result
         finally:
             del self._pending[request_id]
-        return pending.result
 
     def fills_since(self, time_ns: int) -> list[Fill]:
         """Our fills in the engine at or after `time_ns`, oldest first."""
@@ -246,12 +299,44 @@ class ShadowExchange:
 class ShadowVenue:
     """`Venue` over the shadow engine for one session (see the module docstring)."""
 
+    uses_connection = False
+
     def __init__(
         self, exchange: ShadowExchange, session_id: SessionId, instrument: Instrument
     ) -> None:
         self.exchange = exchange
         self.session_id = session_id
         self.instrument = instrument
+        now_s = trio.current_time()
+        self.limiter = RateLimiter(now_s)
+        """The message rates of a live connection with cancel-on-disconnect."""
+        self.limiter.set_engine_rate(NON_PERSISTENT_ENGINE_RATE_PER_S, now_s)
+        self._reserved: dict[Lane, int] = {}  # tokens taken ahead by `reserve_nowait`
+
+    def reserve_nowait(self, action: Insert | Amend | Cancel) -> float:
+        """Take `action`'s rate-limit token ahead of `execute` (0.0), or the wait before it."""
+        lane = lane_of_request(request_from_action(action, self.instrument))
+        delay_s = self.limiter.reserve(lane, trio.current_time())
+        if delay_s <= 0:
+            self._reserved[lane] = self._reserved.get(lane, 0) + 1
+        return delay_s
+
+    async def _call(self, request: Request) -> RequestResult:
+        """Take the request's rate-limit token (one taken ahead, or wait for one), then submit
+        it and wait for its result."""
+        lane = lane_of_request(request)
+        if self._reserved.get(lane, 0):
+            self._reserved[lane] -= 1
+        else:
+            # No checkpoint unless the lane makes it wait (see `ShadowExchange.call`).
+            while True:
+                delay_s = self.limiter.reserve(lane, trio.current_time())
+                if delay_s <= 0:
+                    break
+                await trio.sleep(delay_s)
+        result = await self.exchange.call(self.session_id, request)
+        self.limiter.on_success(lane)
+        return result
 
     async def run(
         self,
@@ -267,12 +352,21 @@ class ShadowVenue:
                 while True:
                     exchange.notes_ready = trio.Event()
                     for note in exchange.take_notes():
-                        await events.send(note)
+                        # No checkpoint while there is room: a cancelled forwarder never
+                        # drops notes it already took.
+                        try:
+                            events.send_nowait(note)
+                        except trio.WouldBlock:
+                            await events.send(note)
                     exchange.events = events
                     await exchange.sleep_until_due(exchange.notes_ready, idle_s=IDLE_WAKE_S)
                     exchange.events = None  # queue behind whatever came meanwhile, in order
             finally:
                 exchange.events = None
+
+    def quiet(self) -> bool:
+        """True when no engine notice waits to be forwarded."""
+        return not self.exchange.has_notes()
 
     def observe_market(self, update: BookUpdate) -> None:
         """The engine matches on the live book and trades."""
@@ -281,7 +375,7 @@ class ShadowVenue:
     async def execute(self, action: Insert | Amend | Cancel) -> OrderUpdate:
         """The engine's answer to `action` after the configured latencies, or VenueRejected."""
         request = request_from_action(action, self.instrument)
-        result = await self.exchange.call(self.session_id, request)
+        result = await self._call(request)
         if result.error is not None:
             raise VenueRejected(int(result.error.code), result.error.message)
         outcome = result.outcome
@@ -314,9 +408,7 @@ class ShadowVenue:
 
     async def cancel_leftover(self, note: OrderNote) -> None:
         """Cancel by exchange id (an order of an earlier session)."""
-        result = await self.exchange.call(
-            self.session_id, CancelOrder(order_id=note.update.exchange_order_id)
-        )
+        result = await self._call(CancelOrder(order_id=note.update.exchange_order_id))
         if result.error is not None:
             _log.warning(
                 "cancelling leftover %s failed: %s",
@@ -329,6 +421,6 @@ class ShadowVenue:
         if not self.exchange.market_seen:
             await trio.lowlevel.checkpoint()
             return
-        await self.exchange.call(self.session_id, CancelSession())
+        await self._call(CancelSession())
         if await self.open_orders():
-            await self.exchange.call(self.session_id, CancelAll())
+            await self._call(CancelAll())

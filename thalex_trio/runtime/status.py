@@ -29,14 +29,30 @@ class RunStats:
     amends: int = 0
     cancels: int = 0
     rejects: int = 0  # executor
+    rejects_by_code: dict[int, int] = field(factory=dict)  # executor: exchange error code -> n
     throttles: int = 0  # executor
     disconnects: int = 0  # restart policy
     plans: int = 0  # executor
     market_updates: int = 0  # feed
     bad_market_values: int = 0  # feed: notifications skipped because their values do not convert
     round_trip_s: float | None = None  # executor: the latest request round trip
-    latency_ns: list[int] = field(factory=list)  # executor: tick-to-order
+    latency_ns: list[int] = field(factory=list)  # tick-to-order clock
     started_s: float = 0.0
+    first_order_s: float | None = None  # executor: Trio time of the first order sent
+    last_order_s: float | None = None  # executor: and of the latest
+
+    def record_order(self, now_s: float) -> None:
+        """One order request sent at Trio time `now_s`."""
+        self.orders_sent += 1
+        if self.first_order_s is None:
+            self.first_order_s = now_s
+        self.last_order_s = now_s
+
+    def orders_per_s(self) -> float:
+        """Orders sent per second between the first and the latest (NaN before two)."""
+        if self.first_order_s is None or self.last_order_s is None or self.orders_sent < 2:
+            return math.nan
+        return (self.orders_sent - 1) / max(self.last_order_s - self.first_order_s, 1e-9)
 
     def record_latency(self, ns: int) -> None:
         """One tick-to-order sample."""
@@ -121,7 +137,10 @@ def summary_table(ctx: RunContext, exit_code: int, elapsed_s: float) -> str:
         ("duration", f"{elapsed_s:.1f} s"),
         ("stopped because", ctx.stop_reason or "-"),
         ("exit code", str(exit_code)),
-        ("trading state", ctx.trading_state.value),
+        (
+            "trading state",
+            (ctx.trading_state if ctx.breach is None else ctx.breach.trading_state).value,
+        ),
         ("orders cancelled at exit", _cleanup_text(ctx.cleanup_complete)),
         ("market updates", str(stats.market_updates)),
         ("plans", str(stats.plans)),

@@ -24,9 +24,11 @@ from thalex_trio.thalex.wire_account import ThalexPortfolioPayload
 from thalex_trio.thalex.wire_enums import Sort
 from thalex_trio.thalex.wire_orders import ThalexOrdersPayload
 from thalex_trio.thalex.wire_requests import (
+    ThalexAmendRequest,
     ThalexCancelAllRequest,
     ThalexCancelRequest,
     ThalexCancelSessionRequest,
+    ThalexInsertRequest,
     ThalexOpenOrdersRequest,
     ThalexPortfolioRequest,
     ThalexTradeHistoryRequest,
@@ -36,11 +38,18 @@ if TYPE_CHECKING:
     from thalex_trio.domain.fill import Fill
     from thalex_trio.domain.instrument import Instrument
     from thalex_trio.domain.market import BookUpdate
+    from thalex_trio.thalex.frames import ThalexNotification
     from thalex_trio.thalex.session import ThalexSession
     from thalex_trio.thalex.wire_orders import ThalexOrderStatus
     from thalex_trio.thalex.wire_requests import ThalexCall
 
 _log = logging.getLogger(__name__)
+
+_METHOD_OF: dict[type[Insert | Amend | Cancel], str] = {
+    Insert: ThalexInsertRequest.method,
+    Amend: ThalexAmendRequest.method,
+    Cancel: ThalexCancelRequest.method,
+}
 
 TRADE_HISTORY_LIMIT = 1000
 """Most fills fetched to catch up after a reconnect."""
@@ -92,6 +101,8 @@ class Venue(Protocol):
     """Where orders go. Every method waits as long as the caller's scope allows."""
 
     instrument: Instrument
+    uses_connection: bool
+    """True when orders travel over the session's connection (its reader must be up)."""
 
     async def run(
         self,
@@ -100,6 +111,14 @@ class Venue(Protocol):
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         """Report order updates and positions on `events` until cancelled."""
+
+    def quiet(self) -> bool:
+        """True when nothing the venue reported is still on its way to `run`'s channel."""
+
+    def reserve_nowait(self, action: Insert | Amend | Cancel) -> float:
+        """Take the exchange message-rate token `action` will use: 0.0 when taken, else the
+        seconds to wait before asking again. The executor asks before its last look at the
+        order, so a wait for the rate never sends an order that turned moot meanwhile."""
 
     def observe_market(self, update: BookUpdate) -> None:
         """The live book and trades as the feed saw them (the shadow venue matches on them)."""
@@ -126,6 +145,8 @@ class Venue(Protocol):
 class LiveVenue:
     """Orders to Thalex over a logged-in `ThalexSession` with cancel-on-disconnect."""
 
+    uses_connection = True
+
     def __init__(self, session: ThalexSession, instrument: Instrument) -> None:
         self.session = session
         self.instrument = instrument
@@ -136,24 +157,49 @@ class LiveVenue:
         *,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Forward `session.orders` and `account.portfolio` of our instrument."""
-        name = self.instrument.name
+        """Forward `session.orders` and `account.portfolio` of our instrument.
+
+        A notification taken off the session's stream is forwarded whole without a checkpoint
+        (unless the order feed is 1024 events behind), so a cancellation never loses it
+        halfway: what was taken is on the order feed's channel.
+        """
         task_status.started()
         async with events:
-            # The session owns `account_events`; it stays open for the cleanup's drain.
+            # The session owns `account_events`; it stays open for the cleanup.
             async for note in self.session.account_events:
-                payload = note.payload
-                if isinstance(payload, ThalexOrdersPayload):
-                    for wire in payload.items:
-                        if wire.instrument_name != name:
-                            continue
-                        update = order_update_from_wire(wire, self.instrument)
-                        if update is not None:
-                            await events.send(OrderNote(update, wire.direction))
-                elif isinstance(payload, ThalexPortfolioPayload):
-                    for entry in payload.items:
-                        if entry.instrument_name == name:
-                            await events.send(PositionNote(position_lots(entry, self.instrument)))
+                for event in self._events_of(note):
+                    try:
+                        events.send_nowait(event)
+                    except trio.WouldBlock:
+                        await events.send(event)
+
+    def _events_of(self, note: ThalexNotification) -> list[VenueEvent]:
+        name = self.instrument.name
+        payload = note.payload
+        out: list[VenueEvent] = []
+        if isinstance(payload, ThalexOrdersPayload):
+            for wire in payload.items:
+                if wire.instrument_name == name:
+                    update = order_update_from_wire(wire, self.instrument)
+                    if update is not None:
+                        out.append(OrderNote(update, wire.direction))
+        elif isinstance(payload, ThalexPortfolioPayload):
+            for entry in payload.items:
+                if entry.instrument_name == name:
+                    out.append(PositionNote(position_lots(entry, self.instrument)))
+        return out
+
+    def reserve_nowait(self, action: Insert | Amend | Cancel) -> float:
+        """The pause left after a throttle reply on the action's lane, else 0.0: the session's
+        limiter paces each request as it sends it, but an action that would wait out a pause
+        inside the session must be looked at again afterwards (it may no longer apply)."""
+        return self.session.lane_paused_s(_METHOD_OF[type(action)])
+
+    def quiet(self) -> bool:
+        """True when every notification received so far has been forwarded (the cleanup waits
+        for this before it ends, so a late fill reaches the tracker)."""
+        stats = self.session.account_events.statistics()
+        return stats.current_buffer_used == 0 and stats.tasks_waiting_receive > 0
 
     def observe_market(self, update: BookUpdate) -> None:
         """Nothing to do: the exchange has its own book."""

@@ -1,9 +1,18 @@
 """The risk watchdog: position, exposure, PnL and health -> verdict, every few milliseconds.
 
-HALTED raises `RiskBreach` (the tree unwinds and cancels everything); REDUCING and recovery
-are applied by the quote loop through the verdict. Our position (from fills) is cross-checked
-against the venue's portfolio: a difference that outlives the reporting lag is a breach, never
-silently overwritten.
+A breach that ends the run does so with its class of stop: the watchdog raises `RiskBreach`,
+the tree unwinds and the session cancels every order.
+- HALTED (money and fault limits: drawdown, stop loss, order size, disconnects): at once,
+  exit 11; terminal.
+- REDUCING (position, notional and exposure limits, take profit, and the link's health:
+  stale data, latency, reject and throttle rates): the quote loop gates the ladder to
+  reducing orders only, so the position can come back within its limits first; once trading
+  has been REDUCING for `risk.max_reducing_s` (the evaluator's `Verdict.stop_process`), the
+  run stops with exit 10 (a new process starts again from the venue's position). An episode
+  that recovers sooner does not stop the run.
+Our position (from fills) is cross-checked against the venue's portfolio: a difference that
+outlives the reporting lag is a REDUCING-class stop at once (there is no known position to
+reduce), never silently overwritten.
 """
 
 from __future__ import annotations
@@ -13,7 +22,13 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from thalex_trio.risk.evaluator import RiskSnapshot, RiskState, TradingState, evaluate
+from thalex_trio.risk.evaluator import (
+    RiskSnapshot,
+    RiskState,
+    TradingState,
+    Verdict,
+    evaluate,
+)
 
 if TYPE_CHECKING:
     from thalex_trio.runtime.context import RunContext, Trading
@@ -31,7 +46,7 @@ portfolio channel lags fills)."""
 
 
 def check_once(ctx: RunContext, trading: Trading) -> None:
-    """Evaluate the limits now; raise RiskBreach when trading must halt."""
+    """Evaluate the limits now; raise RiskBreach on any breach (of the verdict's class)."""
     now_ns = ctx.now_ns()
     stats = ctx.stats
     tracker = trading.tracker
@@ -62,7 +77,20 @@ def check_once(ctx: RunContext, trading: Trading) -> None:
     if verdict.trading_state is TradingState.HALTED:
         reasons = verdict.breaches or verdict.state.halt_breaches
         raise RiskBreach("; ".join(b.message for b in reasons) or "halted")
+    _check_reducing(trading, verdict)
     _check_position(trading)
+
+
+def _check_reducing(trading: Trading, verdict: Verdict) -> None:
+    """Stop once REDUCING has lasted `risk.max_reducing_s`, naming the breaches behind it."""
+    if verdict.trading_state is not TradingState.REDUCING:
+        trading.reducing_reason = None
+        return
+    if verdict.breaches:  # none while it cools down: keep the reason that started it
+        trading.reducing_reason = "; ".join(b.message for b in verdict.breaches)
+    if verdict.stop_process:
+        reason = trading.reducing_reason or "take profit"
+        raise RiskBreach(f"{reason} (reducing for max_reducing_s)", TradingState.REDUCING)
 
 
 def _check_position(trading: Trading) -> None:
@@ -77,7 +105,8 @@ def _check_position(trading: Trading) -> None:
     elif now_s - trading.portfolio_mismatch_since_s >= POSITION_MISMATCH_GRACE_S:
         raise RiskBreach(
             f"position mismatch: ours {ours} lots from fills, the venue's {venue_lots} lots "
-            f"for {POSITION_MISMATCH_GRACE_S:g} s"
+            f"for {POSITION_MISMATCH_GRACE_S:g} s",
+            TradingState.REDUCING,
         )
 
 

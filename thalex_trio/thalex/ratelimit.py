@@ -7,7 +7,9 @@ Two lanes with their own buckets, so a cancel never waits behind inserts:
 "The message rate limit is both the burst limit and the sustained frequency limit", so each
 bucket holds one second's worth of tokens and refills at the rate. After a throttle reply
 (code 4) the lane is closed for a backoff that doubles on each throttle in a row, instead of
-retrying into a storm; a success resets it.
+retrying into a storm; a success resets it. Throttle replies that arrive while the lane is
+already closed answer requests sent before it closed: they are the same burst and do not
+double the pause again.
 """
 
 from __future__ import annotations
@@ -141,10 +143,19 @@ class RateLimiter:
             return blocked_s
         return self._buckets[lane].try_take(now_s)
 
+    def paused_s(self, lane: Lane, now_s: float) -> float:
+        """Seconds `lane` stays closed after a throttle reply (0.0 when open); takes no token."""
+        if lane is Lane.UNLIMITED:
+            return 0.0
+        return max(0.0, self._blocked_until_s[lane] - now_s)
+
     def on_throttled(self, lane: Lane, now_s: float) -> float:
         """The exchange replied code 4: close the lane for the backoff, which is returned."""
         if lane is Lane.UNLIMITED:
             return 0.0
+        paused_s = self._blocked_until_s[lane] - now_s
+        if paused_s > 0:
+            return paused_s  # a reply to a request sent before the lane closed: same burst
         backoff = self._backoff_s[lane]
         backoff = THROTTLE_BACKOFF_INITIAL_S if backoff == 0 else backoff * 2
         backoff = min(backoff, THROTTLE_BACKOFF_MAX_S)

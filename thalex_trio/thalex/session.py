@@ -116,9 +116,13 @@ class ThalexSession:
         market_events: trio.MemoryReceiveChannel[ThalexNotification],
         account_events: trio.MemoryReceiveChannel[ThalexNotification],
         on_frame: Callable[[str | bytes, int], None] | None = None,
+        on_send: Callable[[str, int], None] | None = None,
+        on_market: Callable[[ThalexNotification], None] | None = None,
     ) -> None:
         self._ws = ws
         self._on_frame = on_frame
+        self._on_send = on_send
+        self._on_market = on_market
         self._rpc = RpcCorrelator(codec)
         self._limiter = RateLimiter(trio.current_time())
         self._waiters: dict[int, _Waiter] = {}
@@ -144,6 +148,11 @@ class ThalexSession:
     def limiter(self) -> RateLimiter:
         """The connection's rate limiter."""
         return self._limiter
+
+    def lane_paused_s(self, method: str) -> float:
+        """Seconds requests of `method` must still wait after a throttle reply (0.0 if none):
+        a caller that waits here first can take its last look at what it sends afterwards."""
+        return self._limiter.paused_s(lane_of(method), trio.current_time())
 
     @property
     def subscriptions(self) -> frozenset[str]:
@@ -173,7 +182,10 @@ class ThalexSession:
         waiter = _Waiter()
         self._waiters[request_id] = waiter
         try:
-            await self._ws.send_message(frame.decode())
+            text = frame.decode()
+            await self._ws.send_message(text)
+            if self._on_send is not None:
+                self._on_send(text, time.time_ns())
             await waiter.done.wait()
         except ConnectionClosed as exc:
             raise SessionClosed(f"connection closed: {exc.reason}") from None
@@ -260,6 +272,8 @@ class ThalexSession:
     async def _route(self, notification: ThalexNotification) -> None:
         route = notification.channel.kind.route
         if route is ChannelRoute.MARKET:
+            if self._on_market is not None:
+                self._on_market(notification)
             await self._market_send.send(notification)
             return
         if route is ChannelRoute.SYSTEM:
@@ -322,6 +336,8 @@ async def open_thalex_session(
     wall_clock: Callable[[], float] = time.time,
     strict: bool = False,
     on_frame: Callable[[str | bytes, int], None] | None = None,
+    on_send: Callable[[str, int], None] | None = None,
+    on_market: Callable[[ThalexNotification], None] | None = None,
 ) -> AsyncIterator[ThalexSession]:
     """Connect, log in, set cancel-on-disconnect, subscribe, and yield the session.
 
@@ -331,7 +347,12 @@ async def open_thalex_session(
     `wall_clock` stamps the JWT (injected so tests are deterministic); `strict` decodes with
     unknown keys as errors (tests). `on_frame`, if given, sees every frame exactly as received
     with its local receive time (`time.time_ns()`), before decoding, in the reader task (the
-    recorder); it must return quickly, since the reader waits for it.
+    recorder); it must return quickly, since the reader waits for it. `on_send`, if given,
+    sees every request frame we send with its local time, right after the connection took it
+    (its bytes are with the kernel), in the sending task; `on_market` sees every market
+    notification in the reader just before it is queued on `market_events` (with `on_frame`,
+    the runtime's tick-to-order clock tells which frame each market event came from). Both
+    must return quickly too.
     """
     url = endpoint_url(network)
     codec = ThalexCodec(strict=strict)
@@ -339,7 +360,15 @@ async def open_thalex_session(
     account_send, account_events = trio.open_memory_channel[ThalexNotification](EVENT_BUFFER)
     async with connect(url) as ws, trio.open_nursery() as nursery:
         session = ThalexSession(
-            ws, codec, market_send, account_send, market_events, account_events, on_frame
+            ws,
+            codec,
+            market_send,
+            account_send,
+            market_events,
+            account_events,
+            on_frame,
+            on_send,
+            on_market,
         )
         nursery.start_soon(session.run_reader)
         with trio.fail_after(HANDSHAKE_TIMEOUT_S):

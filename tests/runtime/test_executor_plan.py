@@ -1,0 +1,116 @@
+"""The executor sends a plan's actions back to back, in plan order, and waits for every answer;
+the tick-to-order clock samples the first order a ladder causes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+import trio
+import trio.testing
+
+from thalex_trio.domain.actions import Amend, Cancel, Insert
+from thalex_trio.domain.enums import ChangeReason, InstrumentKind, OrderStatus, Side
+from thalex_trio.domain.ids import ClientOrderId, ExchangeOrderId
+from thalex_trio.domain.instrument import Instrument
+from thalex_trio.domain.order import OrderUpdate
+from thalex_trio.reconcile.tracker import OrderTracker
+from thalex_trio.runtime.context import Trading
+from thalex_trio.runtime.executor import execute_plan
+from thalex_trio.strategy.quoter import Quoter
+
+from .harness import make_context
+
+if TYPE_CHECKING:
+    from thalex_trio.runtime.context import RunContext
+    from thalex_trio.runtime.venue import Venue
+
+NAME = "BTC-PERPETUAL"
+INSTRUMENT = Instrument(NAME, InstrumentKind.PERPETUAL, "BTCUSD", 1.0, 0.001, 0.001)
+
+
+class GatedVenue:
+    """Each request 'leaves' at once (the send hook fires) and is answered only on release."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.sent: list[Insert | Amend | Cancel] = []
+        self.release = trio.Event()
+
+    def reserve_nowait(self, action: Insert | Amend | Cancel) -> float:
+        del action
+        return 0.0
+
+    def quiet(self) -> bool:
+        return True
+
+    async def execute(self, action: Insert | Amend | Cancel) -> OrderUpdate:
+        await trio.lowlevel.checkpoint()
+        self.sent.append(action)
+        self.ctx.sends.on_submit()
+        await self.release.wait()
+        assert isinstance(action, Insert)
+        return OrderUpdate(
+            action.client_order_id,
+            ExchangeOrderId(f"X{action.client_order_id}"),
+            OrderStatus.OPEN,
+            ChangeReason.INSERT,
+            action.price_ticks,
+            action.amount_lots,
+            0,
+        )
+
+
+def insert(cid: int, price_ticks: int) -> Insert:
+    return Insert(ClientOrderId(cid), NAME, Side.BUY, price_ticks, 1)
+
+
+async def test_a_plan_goes_out_back_to_back_in_order_and_ends_when_all_are_answered(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    ctx = make_context()
+    trading = Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
+    venue = GatedVenue(ctx)
+    # The cancel is moot (no such order): skipped, and nothing waits for it.
+    plan: list[Insert | Amend | Cancel] = [
+        insert(1, 100),
+        Cancel(ClientOrderId(99)),
+        insert(2, 99),
+        insert(3, 98),
+    ]
+    done = trio.Event()
+
+    async def run_plan() -> None:
+        await execute_plan(ctx, trading, cast("Venue", venue), plan)
+        done.set()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(run_plan)
+        await trio.testing.wait_all_tasks_blocked()
+        # Every action is out before any is answered, in plan order.
+        assert venue.sent == [plan[0], plan[2], plan[3]]
+        assert not done.is_set()
+        venue.release.set()
+    assert done.is_set()
+    states = {o.client_order_id: o.state.value for o in trading.tracker.orders()}
+    assert states == {1: "open", 2: "open", 3: "open"}
+
+
+async def test_the_first_order_of_a_ladder_is_the_latency_sample(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    ctx = make_context()
+    ticks = iter(range(1_000, 100_000, 100))
+    ctx.tick_to_order.clock_ns = lambda: next(ticks)
+    trading = Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
+    venue = GatedVenue(ctx)
+    venue.release.set()
+    clock = ctx.tick_to_order
+    clock.arm(origin_ns=500)
+    await execute_plan(ctx, trading, cast("Venue", venue), [insert(1, 100), insert(2, 99)])
+    clock.disarm()
+    # One sample (the first order, sent from a task the executor started), from the origin
+    # to the clock's first reading after it: 1000.
+    assert ctx.stats.latency_ns == [500]
+    # Orders that answer no new ladder are not samples.
+    await execute_plan(ctx, trading, cast("Venue", venue), [insert(3, 98)])
+    assert ctx.stats.latency_ns == [500]
