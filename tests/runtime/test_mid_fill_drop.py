@@ -12,6 +12,7 @@ import trio.testing
 
 from thalex_trio.domain.events import FillEvent
 from thalex_trio.runtime.outcome import Outcome
+from thalex_trio.sim.server.faults import FaultPlan, ScopedChance
 
 from .harness import make_context, open_server, run_bot, runtime_tasks_left
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from thalex_trio.domain.events import StoreEvent
+    from thalex_trio.domain.fill import Fill
+    from thalex_trio.sim.engine.reports import SessionId
     from thalex_trio.sim.server.connection import Connection
 
 
@@ -119,3 +122,36 @@ async def test_a_drop_between_fill_and_notification_is_caught_up_after_reconnect
     # Two seconds after the reconnect, only the new session's orders are open.
     assert after_reconnect
     assert all(fault.old_session_id not in ids and len(ids) <= 1 for ids in after_reconnect)
+
+
+async def test_fills_whose_notifications_are_lost_are_caught_up_without_a_reconnect(
+    virtual_clock: trio.testing.MockClock,
+) -> None:
+    """Every private notification is lost for a while, fills included: the portfolio (sent
+    again later) disagrees with our position, the catch-up reads the trade history, and the
+    run goes on with the simulator's position and every fill recorded once."""
+    ctx = make_context()
+    sink = RecordingSink()
+    ctx.sink = sink
+    async with open_server() as server, trio.open_nursery() as nursery:
+        fill_log: list[tuple[SessionId, Fill]] = []
+        server.core.fill_log = fill_log
+
+        async def inject() -> None:
+            await wait_until(lambda: ctx.stats.fills >= 1 and server.open_orders())
+            lost_from = len(fill_log)
+            server.inject(FaultPlan(drop_notification=ScopedChance("private", 1.0)))
+            await wait_until(lambda: len(fill_log) >= lost_from + 3)
+            server.set_faults(FaultPlan())
+
+        nursery.start_soon(inject)
+        code = await run_bot(server, ctx, duration_s=40.0)
+        nursery.cancel_scope.cancel()
+        assert code is Outcome.OK  # an unexplained position mismatch would stop it
+        assert ctx.stats.disconnects == 0
+        assert ctx.trading is not None
+        assert ctx.trading.tracker.position.size_lots == server.position().size_lots
+    recorded = [e.fill.trade_id for e in sink.events if isinstance(e, FillEvent)]
+    assert len(recorded) == len(set(recorded))
+    assert {f.trade_id for _, f in fill_log} == set(recorded)
+    assert ctx.stats.fills == len(fill_log)

@@ -60,8 +60,9 @@ def test_throttle_closes_the_lane_with_doubling_backoff_reset_by_success() -> No
     for _ in range(10):
         backoffs.append(limiter.on_throttled(Lane.ENGINE, now_s))
         now_s += backoffs[-1]
-    assert backoffs[:3] == [4.0, 8.0, 16.0]
-    assert max(backoffs) == THROTTLE_BACKOFF_MAX_S
+    doubling = [4 * THROTTLE_BACKOFF_INITIAL_S * 2**i for i in range(10)]
+    assert backoffs == [min(b, THROTTLE_BACKOFF_MAX_S) for b in doubling]
+    assert backoffs[-1] == THROTTLE_BACKOFF_MAX_S
     limiter.on_success(Lane.ENGINE)
     assert limiter.on_throttled(Lane.ENGINE, now_s) == THROTTLE_BACKOFF_INITIAL_S
     # After the pause the bucket starts empty-then-refilled, not with a backlog burst.

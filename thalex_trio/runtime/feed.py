@@ -231,13 +231,46 @@ class OrderFeedProbe:
             await trio.lowlevel.checkpoint()
 
 
+FILL_CATCH_UP_LOOKBACK_S = 60.0
+"""How far before our newest fill a catch-up reads the trade history: a lost fill can be older
+than one we did receive (notifications need not fail in order)."""
+
+
+async def run_fill_catch_up(ctx: RunContext, trading: Trading, venue: Venue) -> None:
+    """Whenever the watchdog doubts our position (it differs from the venue's portfolio),
+    read the trade history and take in fills whose order notifications never arrived.
+
+    A lost notification must not cost a fill: counted from the history (by trade id, so
+    nothing is counted twice), the position agrees again and the run goes on. Only fills of
+    this session's own orders are taken: a trade of another client on the account is not
+    ours to absorb, so that difference outlives the watchdog's grace and stops the run.
+    """
+    lookback_ns = round(FILL_CATCH_UP_LOOKBACK_S * 1e9)
+    while True:
+        await trading.position_doubt.wait()
+        since_ns = max(0, (trading.last_fill_ns or 0) - lookback_ns)
+        fills = await venue.fills_since(since_ns)
+        tracker = trading.tracker
+        ours = [
+            f
+            for f in fills
+            if f.client_order_id is not None and tracker.order(f.client_order_id) is not None
+        ]
+        new = tuple(f for f in ours if tracker.on_fill(f))
+        if new:
+            _log.warning("caught up %d fills whose notifications were lost", len(new))
+            record_fills(ctx, trading, new)
+            trading.executor_wake.set()  # the position moved: plan again
+
+
 def record_fills(ctx: RunContext, trading: Trading, fills: tuple[Fill, ...]) -> None:
     """Count and record fills already applied to the tracker's position."""
     for fill in fills:
         ctx.stats.fills += 1
         ctx.stats.filled_lots += fill.amount_lots
         trading.quoter.on_own_fill(fill.side, fill.time_ns)
-        trading.last_fill_ns = fill.time_ns
+        if trading.last_fill_ns is None or fill.time_ns > trading.last_fill_ns:
+            trading.last_fill_ns = fill.time_ns  # a catch-up may bring older fills
         ctx.emit(FillEvent(ctx.run_id, ctx.now_ns(), fill))
         _log.debug(
             "fill %s %d lots at %d ticks", fill.side.value, fill.amount_lots, fill.price_ticks

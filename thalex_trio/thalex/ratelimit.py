@@ -28,8 +28,10 @@ CANCEL_RATE_PER_S = 1000
 THROTTLE_BACKOFF_INITIAL_S = 1.0
 """Pause of a lane after its first throttle reply."""
 
-THROTTLE_BACKOFF_MAX_S = 16.0
-"""Longest pause after repeated throttle replies."""
+THROTTLE_BACKOFF_MAX_S = 4.0
+"""Longest pause after repeated throttle replies. Short, because a paused engine lane leaves
+our resting quotes where they are while the market moves (cancels have their own lane); the
+exchange's own throttle lasts "some time" after a rate that our buckets already respect."""
 
 TOKEN_EPSILON = 1e-9
 """A bucket this close below a whole token counts as holding one. The refill is a float sum,
