@@ -38,12 +38,13 @@ class OrderTracker:
     """Our orders and position on one instrument, fed by the actions we send and the venue's
     reports."""
 
-    __slots__ = ("_next_id", "_orders", "_position", "_seen_trades", "instrument")
+    __slots__ = ("_first_id", "_next_id", "_orders", "_position", "_seen_trades", "instrument")
 
     def __init__(
         self, instrument: Instrument, first_client_order_id: ClientOrderId = FIRST_CLIENT_ORDER_ID
     ) -> None:
         self.instrument = instrument
+        self._first_id = first_client_order_id
         self._next_id = first_client_order_id
         self._orders: dict[ClientOrderId, Order] = {}
         self._position = Position(instrument.name)
@@ -55,6 +56,12 @@ class OrderTracker:
     def next_client_order_id(self) -> ClientOrderId:
         """The client order id the next insert should use (above every id we sent or adopted)."""
         return self._next_id
+
+    def issued(self, client_order_id: ClientOrderId) -> bool:
+        """Whether `client_order_id` is in the range this tracker (and the trackers it was
+        restarted from) handed out: a fill learnt from the trade history with such an id is
+        one of ours, not another client's on the same account."""
+        return self._first_id <= client_order_id < self._next_id
 
     @property
     def position(self) -> Position:
@@ -234,6 +241,7 @@ class OrderTracker:
         orders (the old session's orders died with it under cancel-on-disconnect; any left
         open are cancelled by the caller)."""
         fresh = OrderTracker(self.instrument, self._next_id)
+        fresh._first_id = self._first_id
         fresh._position = self._position
         fresh._seen_trades = set(self._seen_trades)
         return fresh

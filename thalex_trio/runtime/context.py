@@ -85,6 +85,9 @@ class Trading:
     portfolio_lots: int | None = None
     """The venue's statement of our position (order feed)."""
     portfolio_mismatch_since_s: float | None = None
+    session_start_ns: int | None = None
+    """Wall time the current session started (the end-of-session fill catch-up reads the
+    trade history from there)."""
     position_doubt: Signal = field(factory=Signal)
     """Set by the watchdog when our position differs from the venue's: the fill catch-up
     reads the trade history for fills whose notifications were lost."""

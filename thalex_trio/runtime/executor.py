@@ -19,7 +19,7 @@ import trio
 
 from thalex_trio.domain.actions import Amend, Cancel, Insert, MassQuote
 from thalex_trio.domain.events import OrderEvent
-from thalex_trio.domain.order import OrderState
+from thalex_trio.domain.order import ORDER_NOT_FOUND, OrderState
 from thalex_trio.reconcile.reconciler import reconcile
 from thalex_trio.runtime.feed import record_fills
 from thalex_trio.runtime.venue import VenueRejected, request_kind
@@ -178,6 +178,8 @@ async def send_action(
         _log.info("%s of order %d rejected: %s", kind.value, action.client_order_id, exc)
         await trio.lowlevel.checkpoint()
         tracker.on_rejected(action.client_order_id, kind, exc.code)
+        if exc.code == ORDER_NOT_FOUND:
+            trading.position_doubt.set()  # gone without a word to us: perhaps filled
         order = tracker.order(action.client_order_id)
         if order is not None:
             ctx.emit(OrderEvent.from_order(ctx.run_id, ctx.now_ns(), order))

@@ -237,30 +237,37 @@ than one we did receive (notifications need not fail in order)."""
 
 
 async def run_fill_catch_up(ctx: RunContext, trading: Trading, venue: Venue) -> None:
-    """Whenever the watchdog doubts our position (it differs from the venue's portfolio),
-    read the trade history and take in fills whose order notifications never arrived.
+    """Whenever the position is in doubt (the watchdog saw ours differ from the venue's
+    portfolio, or an order we hold open was not found), read the trade history and take in
+    fills whose order notifications never arrived.
 
     A lost notification must not cost a fill: counted from the history (by trade id, so
     nothing is counted twice), the position agrees again and the run goes on. Only fills of
-    this session's own orders are taken: a trade of another client on the account is not
-    ours to absorb, so that difference outlives the watchdog's grace and stops the run.
+    our own orders are taken: a trade of another client on the account is not ours to absorb,
+    so that difference outlives the watchdog's grace and stops the run.
     """
     lookback_ns = round(FILL_CATCH_UP_LOOKBACK_S * 1e9)
     while True:
         await trading.position_doubt.wait()
-        since_ns = max(0, (trading.last_fill_ns or 0) - lookback_ns)
-        fills = await venue.fills_since(since_ns)
-        tracker = trading.tracker
-        ours = [
-            f
-            for f in fills
-            if f.client_order_id is not None and tracker.order(f.client_order_id) is not None
-        ]
-        new = tuple(f for f in ours if tracker.on_fill(f))
-        if new:
-            _log.warning("caught up %d fills whose notifications were lost", len(new))
-            record_fills(ctx, trading, new)
-            trading.executor_wake.set()  # the position moved: plan again
+        await catch_up_fills(ctx, trading, venue, max(0, (trading.last_fill_ns or 0) - lookback_ns))
+
+
+async def catch_up_fills(ctx: RunContext, trading: Trading, venue: Venue, since_ns: int) -> int:
+    """Take in fills of our orders from the trade history at or after `since_ns` that are not
+    counted yet; returns how many."""
+    tracker = trading.tracker
+    new = tuple(
+        f
+        for f in await venue.fills_since(since_ns)
+        if f.client_order_id is not None
+        and tracker.issued(f.client_order_id)
+        and tracker.on_fill(f)
+    )
+    if new:
+        _log.warning("caught up %d fills whose notifications were lost", len(new))
+        record_fills(ctx, trading, new)
+        trading.executor_wake.set()  # the position moved: plan again
+    return len(new)
 
 
 def record_fills(ctx: RunContext, trading: Trading, fills: tuple[Fill, ...]) -> None:

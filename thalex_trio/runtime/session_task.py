@@ -121,6 +121,7 @@ async def run_session(
         else:
             trading.tracker = trading.tracker.restarted()
             first_start = False
+        trading.session_start_ns = ctx.now_ns()
         venue = make_venue(session, instrument)
         # One order-event channel for the session's whole life: what the venue forwarded but
         # the order feed had not applied when trading stopped is applied by the cleanup's.

@@ -27,7 +27,12 @@ from typing import TYPE_CHECKING
 import trio
 from trio_websocket import HandshakeError
 
-from thalex_trio.runtime.feed import OrderFeedProbe, record_fills, run_order_feed
+from thalex_trio.runtime.feed import (
+    OrderFeedProbe,
+    catch_up_fills,
+    record_fills,
+    run_order_feed,
+)
 from thalex_trio.runtime.venue import CLEANUP_ERRORS, LiveVenue
 from thalex_trio.thalex.session import default_connector, open_thalex_session
 
@@ -112,8 +117,23 @@ async def _over_the_session(
                 await trio.lowlevel.checkpoint()
                 if venue.quiet() and not order_feed.busy():
                     break
+            await _catch_up_last_fills(ctx, venue, trading)
             nursery.cancel_scope.cancel()
     return reader_gone
+
+
+async def _catch_up_last_fills(ctx: RunContext, venue: Venue, trading: Trading) -> None:
+    """Once every order is cancelled and the last notifications are applied: fills whose
+    notifications were lost and that moved the position by nothing net (a buy and a sell)
+    raised no doubt during the run; the trade history has them."""
+    if trading.session_start_ns is None:
+        await trio.lowlevel.checkpoint()
+        return
+    try:
+        await catch_up_fills(ctx, trading, venue, trading.session_start_ns)
+    except CLEANUP_ERRORS as exc:
+        _log.info("no trade history at the end of the session (%s)", exc)
+        await trio.lowlevel.checkpoint()
 
 
 async def _over_a_new_connection(ctx: RunContext, spec: SessionSpec, trading: Trading) -> None:
