@@ -10,9 +10,7 @@ still writing, and the rows would go to the journal instead of the tables under 
 
 from __future__ import annotations
 
-import functools
 import math
-import random
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, LiteralString
 
@@ -20,25 +18,18 @@ import attrs
 import psycopg
 import trio
 
-from thalex_trio.runtime.session_task import SessionSpec, run_session
-from thalex_trio.runtime.supervisor import run_supervised
 from thalex_trio.sim.server.config import SIM_OPTION_CHAIN, SimServerConfig, Synthetic
 from thalex_trio.sim.server.server import open_sim_server
 from thalex_trio.store.lifecycle import open_store
 from thalex_trio.store.writer import WriterConfig
-from thalex_trio.strategy.quoter import Quoter
-from thalex_trio.thalex.credentials import Credentials, Secret
 
-from ..runtime.harness import BUSY_MARKET, KEY_ID, URL, live_venue, wall_clock
-from ..thalex.keys import private_pem, rsa_key
+from ..runtime.harness import BUSY_MARKET, KEY_ID, wall_clock
+from ..thalex.keys import rsa_key
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from thalex_trio.domain.instrument import Instrument
-    from thalex_trio.runtime.context import RunContext
-    from thalex_trio.runtime.outcome import Outcome
     from thalex_trio.sim.market.params import SyntheticParams
     from thalex_trio.sim.server.server import SimServer
     from thalex_trio.store.writer import StoreWriter
@@ -68,36 +59,6 @@ async def wait_until_quoting(server: SimServer) -> None:
     await trio.lowlevel.checkpoint()
     while not server.open_orders():  # noqa: ASYNC110  # polls simulator state, which has no event
         await trio.sleep(QUOTING_POLL_S)
-
-
-async def run_tree(
-    server: SimServer,
-    ctx: RunContext,
-    *,
-    duration_s: float,
-    make_quoter: Callable[[Instrument], Quoter] = Quoter,
-    status_interval_s: float | None = None,
-    handle_signals: bool = False,
-    follow_options: bool = False,
-) -> Outcome:
-    """The supervised tree, logged in with the test key, against `server`; its exit status."""
-    spec = SessionSpec(
-        endpoint=URL,
-        credentials=Credentials(KEY_ID, Secret(private_pem())),
-        instrument_name=INSTRUMENT,
-        underlying="BTCUSD",
-        connect=server.connect_memory,
-        wall_clock_s=wall_clock,
-        follow_options=follow_options,
-    )
-    return await run_supervised(
-        ctx,
-        functools.partial(run_session, ctx, spec, live_venue, make_quoter),
-        duration_s=duration_s,
-        status_interval_s=status_interval_s,
-        handle_signals=handle_signals,
-        rng=random.Random(0),
-    )
 
 
 @asynccontextmanager

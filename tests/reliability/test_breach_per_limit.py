@@ -30,8 +30,8 @@ from thalex_trio.sim.server.faults import Chance, FaultPlan, Latency, RejectInse
 from thalex_trio.strategy.params import StrategyParams
 from thalex_trio.strategy.quoter import Quoter
 
-from ..runtime.harness import BUSY_MARKET, make_context, runtime_tasks_left
-from .live import open_market_server, open_test_store, query, run_tree, wait_until_quoting
+from ..runtime.harness import BUSY_MARKET, make_context, run_bot, runtime_tasks_left
+from .live import open_market_server, open_test_store, query, wait_until_quoting
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -188,7 +188,7 @@ async def test_crossing_a_limit_stops_the_run_cleanly(
         ctx.sink = writer.sink
         async with trio.open_nursery() as nursery:
             nursery.start_soon(drive, server, case)
-            outcome = await run_tree(
+            outcome = await run_bot(
                 server, ctx, duration_s=RUN_LIMIT_S, make_quoter=quoter_for(case)
             )
             nursery.cancel_scope.cancel()
@@ -270,7 +270,7 @@ async def test_while_reducing_only_orders_that_reduce_rest_at_the_simulator(
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watch)
-            await run_tree(server, ctx, duration_s=RUN_LIMIT_S, make_quoter=quoter_for(case))
+            await run_bot(server, ctx, duration_s=RUN_LIMIT_S, make_quoter=quoter_for(case))
             nursery.cancel_scope.cancel()
         assert server.open_orders() == []
     assert reducing_seen

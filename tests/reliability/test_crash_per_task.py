@@ -10,7 +10,6 @@ the real one.
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
 import pytest
@@ -24,12 +23,10 @@ from thalex_trio.runtime.outcome import Outcome
 from thalex_trio.runtime.venue import LiveVenue
 from thalex_trio.thalex.session import ThalexSession
 
-from ..runtime.harness import make_context, runtime_tasks_left
-from .live import OPTIONS_MARKET, open_market_server, run_tree, wait_until_quoting
+from ..runtime.harness import crashing_once, make_context, run_bot, runtime_tasks_left
+from .live import OPTIONS_MARKET, open_market_server, wait_until_quoting
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from thalex_trio.sim.server.server import SimServer
 
 
@@ -56,6 +53,7 @@ TARGETS = [
     Target("executor's in-flight send", executor, "_send_in_flight"),
     Target("risk watchdog", session_task, "run_watchdog"),
     Target("persistence tap", session_task, "run_persistence_tap"),
+    Target("fill catch-up", session_task, "run_fill_catch_up"),
     Target("reconnect notice watcher", session_task, "_watch_reconnect_notice"),
     Target("options pipeline", OptionsPipeline, "run", options=True),
     Target("venue order forwarder", LiveVenue, "run"),
@@ -65,28 +63,6 @@ TARGETS = [
     Target("signal watcher", supervisor, "_watch_signals"),
     Target("duration timer", supervisor, "_stop_after"),
 ]
-
-
-def crashing_once(
-    task: Callable[..., Awaitable[object]], armed: trio.Event, name: str
-) -> Callable[..., Awaitable[None]]:
-    """`task`, raising InjectedCrash from its place in the tree once `armed` is set."""
-    crashed = False
-
-    @functools.wraps(task)
-    async def wrapper(*args: object, **kwargs: object) -> None:
-        nonlocal crashed
-        if crashed:
-            await task(*args, **kwargs)
-            return
-        async with trio.open_nursery() as nursery:
-            # The real task runs beside the wrapper (readiness passes through `task_status`).
-            nursery.start_soon(functools.partial(task, *args, **kwargs))
-            await armed.wait()
-            crashed = True
-            raise InjectedCrash(f"injected crash in the {name}")
-
-    return wrapper
 
 
 async def arm_when_quoting(server: SimServer, armed: trio.Event) -> None:
@@ -100,13 +76,14 @@ async def test_a_crash_in_any_task_unwinds_everything(
     target: Target, monkeypatch: pytest.MonkeyPatch, virtual_clock: trio.testing.MockClock
 ) -> None:
     armed = trio.Event()
+    crash = InjectedCrash(f"injected crash in the {target.task}")
     original = getattr(target.owner, target.attribute)
-    monkeypatch.setattr(target.owner, target.attribute, crashing_once(original, armed, target.task))
+    monkeypatch.setattr(target.owner, target.attribute, crashing_once(original, armed, crash))
     ctx = make_context()
     async with open_market_server(OPTIONS_MARKET) as server:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(arm_when_quoting, server, armed)
-            outcome = await run_tree(
+            outcome = await run_bot(
                 server,
                 ctx,
                 duration_s=60.0,
@@ -172,7 +149,7 @@ async def test_every_task_of_a_live_run_has_a_crash_case(
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(sample)
-            outcome = await run_tree(
+            outcome = await run_bot(
                 server,
                 ctx,
                 duration_s=5.0,

@@ -27,7 +27,7 @@ from thalex_trio.thalex.credentials import Credentials, Secret
 from ..thalex.keys import private_pem, rsa_key
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from thalex_trio.domain.instrument import Instrument
     from thalex_trio.runtime.outcome import Outcome
@@ -133,3 +133,26 @@ def runtime_tasks_left() -> list[str]:
     assert root is not None
     walk(root)
     return names
+
+
+def crashing_once(
+    task: Callable[..., Awaitable[object]], armed: trio.Event, crash: Exception
+) -> Callable[..., Awaitable[None]]:
+    """`task`, raising `crash` from its place in the tree once `armed` is set; only once: a
+    later start of the same function (the cleanup restarts the order feed) runs the real one."""
+    crashed = False
+
+    @functools.wraps(task)
+    async def wrapper(*args: object, **kwargs: object) -> None:
+        nonlocal crashed
+        if crashed:
+            await task(*args, **kwargs)
+            return
+        async with trio.open_nursery() as nursery:
+            # The real task runs beside the wrapper (readiness passes through `task_status`).
+            nursery.start_soon(functools.partial(task, *args, **kwargs))
+            await armed.wait()
+            crashed = True
+            raise crash
+
+    return wrapper

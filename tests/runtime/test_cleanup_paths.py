@@ -4,7 +4,6 @@ for the cleanup). Either way: every order cancelled and confirmed, exit CRASH.""
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,37 +14,14 @@ from thalex_trio.runtime import supervisor
 from thalex_trio.runtime.outcome import Outcome
 from thalex_trio.thalex.session import ThalexSession
 
-from .harness import make_context, open_server, run_bot, runtime_tasks_left
+from .harness import crashing_once, make_context, open_server, run_bot, runtime_tasks_left
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from thalex_trio.sim.server.server import SimServer
 
 
 class PlantedBug(Exception):
     """The crash these tests plant."""
-
-
-def crashing_when(
-    task: Callable[..., Awaitable[object]], armed: trio.Event
-) -> Callable[..., Awaitable[None]]:
-    """`task`, raising PlantedBug from its place in the tree once `armed` is set (once)."""
-    crashed = False
-
-    @functools.wraps(task)
-    async def wrapper(*args: object, **kwargs: object) -> None:
-        nonlocal crashed
-        if crashed:
-            await task(*args, **kwargs)
-            return
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(functools.partial(task, *args, **kwargs))
-            await armed.wait()
-            crashed = True
-            raise PlantedBug("planted bug")
-
-    return wrapper
 
 
 async def arm_when_quoting(server: SimServer, armed: trio.Event) -> None:
@@ -67,7 +43,9 @@ async def test_a_crash_that_takes_the_reader_still_cancels_and_confirms(
     virtual_clock: trio.testing.MockClock,
 ) -> None:
     armed = trio.Event()
-    monkeypatch.setattr(owner, attribute, crashing_when(getattr(owner, attribute), armed))
+    monkeypatch.setattr(
+        owner, attribute, crashing_once(getattr(owner, attribute), armed, PlantedBug("planted bug"))
+    )
     ctx = make_context()
     async with open_server() as server, trio.open_nursery() as nursery:
         nursery.start_soon(arm_when_quoting, server, armed)
