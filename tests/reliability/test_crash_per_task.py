@@ -23,7 +23,13 @@ from thalex_trio.runtime.outcome import Outcome
 from thalex_trio.runtime.venue import LiveVenue
 from thalex_trio.thalex.session import ThalexSession
 
-from ..runtime.harness import crashing_once, make_context, run_bot, runtime_tasks_left
+from ..runtime.harness import (
+    crashing_once,
+    make_context,
+    run_bot,
+    running_task_names,
+    runtime_tasks_left,
+)
 from .live import OPTIONS_MARKET, open_market_server, wait_until_quoting
 
 if TYPE_CHECKING:
@@ -119,19 +125,11 @@ def qualified(target: Target) -> str:
 
 def bot_task_names() -> set[str]:
     """Names of the running tasks of the bot (the simulator's and libraries' left out)."""
-    names: set[str] = set()
-
-    def walk(task: trio.lowlevel.Task) -> None:
-        if task.name.startswith("thalex_trio.") and not task.name.startswith("thalex_trio.sim."):
-            names.add(task.name)
-        for nursery in task.child_nurseries:
-            for child in nursery.child_tasks:
-                walk(child)
-
-    root = trio.lowlevel.current_root_task()
-    assert root is not None
-    walk(root)
-    return names
+    return set(
+        running_task_names(
+            lambda name: name.startswith("thalex_trio.") and not name.startswith("thalex_trio.sim.")
+        )
+    )
 
 
 async def test_every_task_of_a_live_run_has_a_crash_case(

@@ -118,12 +118,12 @@ async def run_bot(
     )
 
 
-def runtime_tasks_left() -> list[str]:
-    """Names of tasks of ours still running (the simulator's own tasks excluded)."""
+def running_task_names(keep: Callable[[str], bool]) -> list[str]:
+    """Names of the running tasks (the whole tree from the root) that `keep` accepts."""
     names: list[str] = []
 
     def walk(task: trio.lowlevel.Task) -> None:
-        if "thalex_trio.runtime" in task.name:
+        if keep(task.name):
             names.append(task.name)
         for nursery in task.child_nurseries:
             for child in nursery.child_tasks:
@@ -133,6 +133,11 @@ def runtime_tasks_left() -> list[str]:
     assert root is not None
     walk(root)
     return names
+
+
+def runtime_tasks_left() -> list[str]:
+    """Names of tasks of ours still running (the simulator's own tasks excluded)."""
+    return running_task_names(lambda name: "thalex_trio.runtime" in name)
 
 
 def crashing_once(
