@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
+BURST_DEADLINE_S = 60.0
+"""Longest a throttle burst is waited on to be used up (it then ends there regardless)."""
+
 ARMED_POLL_S = 0.01
 """How often an armed fault's counter is read (to disarm it once it happened)."""
 
@@ -49,6 +52,9 @@ async def inject(
     if kind in ARMED_KINDS:
         await _armed(episode, server, now_s, on_fault)
         return
+    if kind is FaultKind.THROTTLE_BURST:
+        await _throttle_burst(episode, server, now_s, on_fault)
+        return
     start_s = now_s()
     newest = _newest_session(server)
     window_s = episode.grace_s if kind is FaultKind.RECONNECT_NOTICE else episode.window_s
@@ -66,8 +72,6 @@ async def inject(
             server.blackhole_connections()
         case FaultKind.RECONNECT_NOTICE:
             server.send_reconnect_notice(episode.grace_s)
-        case FaultKind.THROTTLE_BURST:
-            server.start_throttle_burst(episode.count)
         case FaultKind.RESTART:
             await server.restart(persist=True, downtime_s=episode.downtime_s)
         case FaultKind.DB_OUTAGE:
@@ -85,6 +89,27 @@ async def inject(
                 await trio.sleep(episode.window_s)
             finally:
                 server.set_faults(FaultPlan())
+
+
+async def _throttle_burst(
+    episode: Episode,
+    server: SimServer,
+    now_s: Callable[[], float],
+    on_fault: Callable[[InjectedFault], None],
+) -> None:
+    """Throttle the next `count` engine requests; the fault ends when the last of them was
+    refused (or its connection is gone), not when its window does: recovery counts from there,
+    so quotes that merely rest through the burst do not pass for a recovery."""
+    start_s = now_s()
+    server.start_throttle_burst(episode.count)
+    # A bot that sends nothing never uses the burst up: the wait is bounded.
+    deadline_s = start_s + BURST_DEADLINE_S
+    while now_s() < deadline_s and any(conn.burst_left > 0 for conn in server.connections):  # noqa: ASYNC110  # polls simulator state
+        await trio.sleep(ARMED_POLL_S)
+    await trio.lowlevel.checkpoint()
+    end_s = now_s()
+    on_fault(InjectedFault(episode.kind, start_s, end_s, episode.describe()))
+    await trio.sleep(max(0.0, start_s + episode.window_s - end_s))
 
 
 async def _armed(
