@@ -59,7 +59,7 @@ TARGETS = [
     Target("executor's in-flight send", executor, "_send_in_flight"),
     Target("risk watchdog", session_task, "run_watchdog"),
     Target("persistence tap", session_task, "run_persistence_tap"),
-    Target("fill catch-up", session_task, "run_fill_catch_up"),
+    Target("position audit", session_task, "run_position_audit"),
     Target("reconnect notice watcher", session_task, "_watch_reconnect_notice"),
     Target("options pipeline", OptionsPipeline, "run", options=True),
     Target("venue order forwarder", LiveVenue, "run"),

@@ -11,6 +11,7 @@ import trio
 import trio.testing
 
 from thalex_trio.domain.events import FillEvent
+from thalex_trio.runtime.feed import POSITION_AUDIT_S
 from thalex_trio.runtime.outcome import Outcome
 from thalex_trio.sim.server.faults import FaultPlan, ScopedChance
 
@@ -155,3 +156,33 @@ async def test_fills_whose_notifications_are_lost_are_caught_up_without_a_reconn
     assert len(recorded) == len(set(recorded))
     assert {f.trade_id for _, f in fill_log} == set(recorded)
     assert ctx.stats.fills == len(fill_log)
+
+
+async def test_the_position_audit_finds_fills_when_no_private_notification_arrives(
+    virtual_clock: trio.testing.MockClock,
+) -> None:
+    """Every private notification is lost, the portfolio's too, so nothing raises a doubt:
+    the periodic position audit alone keeps our position equal to the simulator's."""
+    ctx = make_context()
+    agreed: list[bool] = []
+    async with open_server() as server, trio.open_nursery() as nursery:
+        fill_log: list[tuple[SessionId, Fill]] = []
+        server.core.fill_log = fill_log
+
+        async def inject() -> None:
+            await wait_until(lambda: server.open_orders())
+            server.inject(FaultPlan(drop_notification=ScopedChance("private", 1.0)))
+            await wait_until(lambda: len(fill_log) >= 3)
+            # Two audits later, with the fault still on.
+            await trio.sleep(2 * POSITION_AUDIT_S)
+            assert ctx.trading is not None
+            agreed.append(
+                ctx.trading.tracker.position.size_lots == server.position().size_lots
+                and ctx.stats.fills > 0
+            )
+
+        nursery.start_soon(inject)
+        code = await run_bot(server, ctx, duration_s=60.0)
+        nursery.cancel_scope.cancel()
+    assert agreed == [True]
+    assert code is Outcome.OK

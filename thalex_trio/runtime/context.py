@@ -86,11 +86,11 @@ class Trading:
     """The venue's statement of our position (order feed)."""
     portfolio_mismatch_since_s: float | None = None
     session_start_ns: int | None = None
-    """Wall time the current session started (the end-of-session fill catch-up reads the
+    """Wall time the current session started (the position audit and the cleanup read the
     trade history from there)."""
     position_doubt: Signal = field(factory=Signal)
-    """Set by the watchdog when our position differs from the venue's: the fill catch-up
-    reads the trade history for fills whose notifications were lost."""
+    """Set while our position differs from the venue's (watchdog) or an order was not found
+    (executor): the position audit asks the venue at once (see `run_position_audit`)."""
     reducing_reason: str | None = None
     """The breaches that made it REDUCING (watchdog)."""
     mark_price: float | None = None

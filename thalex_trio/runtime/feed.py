@@ -236,10 +236,17 @@ FILL_CATCH_UP_LOOKBACK_S = 60.0
 than one we did receive (notifications need not fail in order)."""
 
 
-async def run_fill_catch_up(ctx: RunContext, trading: Trading, venue: Venue) -> None:
-    """Whenever the position is in doubt (the watchdog saw ours differ from the venue's
-    portfolio, or an order we hold open was not found), read the trade history and take in
-    fills whose order notifications never arrived.
+POSITION_AUDIT_S = 10.0
+"""How often the position is audited even without a doubt: notifications are the only other
+source of fills and of the portfolio, so if they all stopped, nothing else would notice."""
+
+
+async def run_position_audit(ctx: RunContext, trading: Trading, venue: Venue) -> None:
+    """Ask the venue for our position (`private/portfolio`) and take in fills whose order
+    notifications never arrived (`private/trade_history`): at once when the position is in
+    doubt (the watchdog sees ours differ from the venue's, or an order we hold open was not
+    found), and every `POSITION_AUDIT_S` anyway. Requests, not notifications: they still
+    answer when notifications are lost.
 
     A lost notification must not cost a fill: counted from the history (by trade id, so
     nothing is counted twice), the position agrees again and the run goes on. Only fills of
@@ -248,18 +255,28 @@ async def run_fill_catch_up(ctx: RunContext, trading: Trading, venue: Venue) -> 
     """
     lookback_ns = round(FILL_CATCH_UP_LOOKBACK_S * 1e9)
     while True:
-        await trading.position_doubt.wait()
-        await catch_up_fills(ctx, trading, venue, max(0, (trading.last_fill_ns or 0) - lookback_ns))
+        with trio.move_on_after(POSITION_AUDIT_S):
+            await trading.position_doubt.wait()
+        # The venue's position first, then the fills: what fills in between is in our
+        # position and not yet in its statement, which the next audit settles.
+        venue_lots = await venue.position_lots()
+        # Not before this session: what an earlier one missed is the reconnect's catch-up.
+        session_start_ns = trading.session_start_ns or 0
+        since_ns = max(session_start_ns, (trading.last_fill_ns or 0) - lookback_ns)
+        await catch_up_fills(ctx, trading, venue, since_ns)
+        trading.portfolio_lots = venue_lots
 
 
 async def catch_up_fills(ctx: RunContext, trading: Trading, venue: Venue, since_ns: int) -> int:
     """Take in fills of our orders from the trade history at or after `since_ns` that are not
-    counted yet; returns how many."""
+    counted yet; returns how many. (The history is asked from the whole second before
+    `since_ns`; client order ids start over in every process, so the time bound matters.)"""
     tracker = trading.tracker
     new = tuple(
         f
         for f in await venue.fills_since(since_ns)
-        if f.client_order_id is not None
+        if f.time_ns >= since_ns
+        and f.client_order_id is not None
         and tracker.issued(f.client_order_id)
         and tracker.on_fill(f)
     )

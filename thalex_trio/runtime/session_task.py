@@ -26,9 +26,9 @@ from thalex_trio.runtime.executor import run_executor
 from thalex_trio.runtime.feed import (
     OrderFeedProbe,
     record_fills,
-    run_fill_catch_up,
     run_market_feed,
     run_order_feed,
+    run_position_audit,
 )
 from thalex_trio.runtime.options import OptionsPipeline
 from thalex_trio.runtime.persistence_tap import run_persistence_tap
@@ -208,7 +208,7 @@ async def _trade(
             nursery.start_soon(run_quote_loop, ctx, trading)
             nursery.start_soon(run_executor, ctx, trading, venue)
             nursery.start_soon(run_persistence_tap, ctx, trading)
-            nursery.start_soon(run_fill_catch_up, ctx, trading, venue)
+            nursery.start_soon(run_position_audit, ctx, trading, venue)
             nursery.start_soon(_watch_reconnect_notice, session)
             if options is not None:
                 nursery.start_soon(options.run, session)

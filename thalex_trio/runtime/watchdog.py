@@ -10,10 +10,10 @@ the tree unwinds and the session cancels every order.
   has been REDUCING for `risk.max_reducing_s` (the evaluator's `Verdict.stop_process`), the
   run stops with exit 10 (a new process starts again from the venue's position). An episode
   that recovers sooner does not stop the run.
-Our position (from fills) is cross-checked against the venue's portfolio: a difference starts a
-catch-up from the trade history (fills whose notifications were lost), and one that outlives
-the reporting lag even so is a REDUCING-class stop at once (there is no known position to
-reduce), never silently overwritten.
+Our position (from fills) is cross-checked against the venue's portfolio: while they differ the
+position audit asks the venue again and catches up fills whose notifications were lost from
+the trade history; a difference that outlives the reporting lag even so is a REDUCING-class
+stop at once (there is no known position to reduce), never silently overwritten.
 """
 
 from __future__ import annotations
@@ -101,9 +101,9 @@ def _check_position(trading: Trading) -> None:
     if venue_lots is None or venue_lots == ours:
         trading.portfolio_mismatch_since_s = None
         return
+    trading.position_doubt.set()  # the audit asks the venue (coalesced while it runs)
     if trading.portfolio_mismatch_since_s is None:
         trading.portfolio_mismatch_since_s = now_s
-        trading.position_doubt.set()  # lost fill notifications are caught up from history
     elif now_s - trading.portfolio_mismatch_since_s >= POSITION_MISMATCH_GRACE_S:
         raise RiskBreach(
             f"position mismatch: ours {ours} lots from fills, the venue's {venue_lots} lots "
