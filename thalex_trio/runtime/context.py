@@ -84,7 +84,12 @@ class Trading:
     """The session's options follower (with `follow_options`), for status and tests."""
     portfolio_lots: int | None = None
     """The venue's statement of our position (order feed)."""
+    portfolio_updates: int = 0
+    """How many portfolio statements the order feed has applied (the audit's answer must not
+    overwrite one that arrived while it was being asked)."""
     portfolio_mismatch_since_s: float | None = None
+    audited_at_s: float | None = None
+    """Trio time the position audit last had the venue's answers."""
     session_start_ns: int | None = None
     """Wall time the current session started (the position audit and the cleanup read the
     trade history from there)."""

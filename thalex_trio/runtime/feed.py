@@ -191,6 +191,7 @@ async def run_order_feed(
                     trading.executor_wake.set()
                 case PositionNote(size_lots=size_lots):
                     trading.portfolio_lots = size_lots
+                    trading.portfolio_updates += 1
                 case _:
                     assert_never(event)
 
@@ -259,12 +260,15 @@ async def run_position_audit(ctx: RunContext, trading: Trading, venue: Venue) ->
             await trading.position_doubt.wait()
         # The venue's position first, then the fills: what fills in between is in our
         # position and not yet in its statement, which the next audit settles.
+        updates_before = trading.portfolio_updates
         venue_lots = await venue.position_lots()
         # Not before this session: what an earlier one missed is the reconnect's catch-up.
         session_start_ns = trading.session_start_ns or 0
         since_ns = max(session_start_ns, (trading.last_fill_ns or 0) - lookback_ns)
         await catch_up_fills(ctx, trading, venue, since_ns)
-        trading.portfolio_lots = venue_lots
+        if trading.portfolio_updates == updates_before:  # else a newer statement is in
+            trading.portfolio_lots = venue_lots
+        trading.audited_at_s = trio.current_time()
 
 
 async def catch_up_fills(ctx: RunContext, trading: Trading, venue: Venue, since_ns: int) -> int:

@@ -95,6 +95,9 @@ def _check_reducing(trading: Trading, verdict: Verdict) -> None:
 
 
 def _check_position(trading: Trading) -> None:
+    """Breach when our position has differed from the venue's for the grace and the venue was
+    asked meanwhile (an audit answered after the difference began). A connection that
+    answers nothing is the heartbeat's to end; the reconnect checks the position again."""
     venue_lots = trading.portfolio_lots
     ours = trading.tracker.position.size_lots
     now_s = trio.current_time()
@@ -104,7 +107,11 @@ def _check_position(trading: Trading) -> None:
     trading.position_doubt.set()  # the audit asks the venue (coalesced while it runs)
     if trading.portfolio_mismatch_since_s is None:
         trading.portfolio_mismatch_since_s = now_s
-    elif now_s - trading.portfolio_mismatch_since_s >= POSITION_MISMATCH_GRACE_S:
+    elif (
+        now_s - trading.portfolio_mismatch_since_s >= POSITION_MISMATCH_GRACE_S
+        and trading.audited_at_s is not None
+        and trading.audited_at_s > trading.portfolio_mismatch_since_s
+    ):
         raise RiskBreach(
             f"position mismatch: ours {ours} lots from fills, the venue's {venue_lots} lots "
             f"for {POSITION_MISMATCH_GRACE_S:g} s",

@@ -1,0 +1,59 @@
+"""The watchdog's position check: a difference from the venue's statement stops the run only
+when it outlives the grace *and* the venue was asked since it began. A dead connection that
+answers nothing (a partition, before the heartbeat notices) must not turn one lost portfolio
+notification into a risk stop: the reconnect checks the position again."""
+
+from __future__ import annotations
+
+import pytest
+import trio
+import trio.testing
+
+from thalex_trio.reconcile.tracker import OrderTracker
+from thalex_trio.runtime.context import RiskBreach, Trading
+from thalex_trio.runtime.watchdog import POSITION_MISMATCH_GRACE_S, _check_position
+from thalex_trio.strategy.quoter import Quoter
+
+from ..domain.test_instrument import perpetual
+
+
+def differing_trading() -> Trading:
+    """Trading whose own position is flat while the venue states 3 lots."""
+    instrument = perpetual()
+    trading = Trading(instrument, Quoter(instrument), OrderTracker(instrument))
+    trading.portfolio_lots = 3
+    return trading
+
+
+async def test_a_difference_stops_once_the_venue_was_asked_since(
+    virtual_clock: trio.testing.MockClock,
+) -> None:
+    trading = differing_trading()
+    _check_position(trading)  # the difference begins; the audit is asked to run
+    await trio.sleep(POSITION_MISMATCH_GRACE_S + 1.0)
+    _check_position(trading)  # past the grace, but the venue has not answered since
+    trading.audited_at_s = trio.current_time()  # an audit answered and still disagrees
+    await trio.sleep(0.05)
+    with pytest.raises(RiskBreach, match="position mismatch"):
+        _check_position(trading)
+
+
+async def test_an_audit_from_before_the_difference_does_not_count(
+    virtual_clock: trio.testing.MockClock,
+) -> None:
+    trading = differing_trading()
+    trading.audited_at_s = trio.current_time()
+    await trio.sleep(0.05)
+    _check_position(trading)
+    await trio.sleep(POSITION_MISMATCH_GRACE_S * 3)
+    _check_position(trading)  # no breach: nothing was asked after the difference began
+    assert trading.portfolio_mismatch_since_s is not None
+
+
+async def test_agreement_clears_the_difference(virtual_clock: trio.testing.MockClock) -> None:
+    trading = differing_trading()
+    _check_position(trading)
+    trading.portfolio_lots = 0
+    await trio.sleep(POSITION_MISMATCH_GRACE_S + 1.0)
+    _check_position(trading)
+    assert trading.portfolio_mismatch_since_s is None
