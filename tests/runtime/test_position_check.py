@@ -5,16 +5,28 @@ notification into a risk stop: the reconnect checks the position again."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import pytest
 import trio
 import trio.testing
 
 from thalex_trio.reconcile.tracker import OrderTracker
 from thalex_trio.runtime.context import RiskBreach, Trading
+from thalex_trio.runtime.feed import (
+    POSITION_AUDIT_DEADLINE_S,
+    POSITION_AUDIT_S,
+    run_position_audit,
+)
 from thalex_trio.runtime.watchdog import POSITION_MISMATCH_GRACE_S, _check_position
 from thalex_trio.strategy.quoter import Quoter
 
 from ..domain.test_instrument import perpetual
+from .harness import make_context
+
+if TYPE_CHECKING:
+    from thalex_trio.domain.fill import Fill
+    from thalex_trio.runtime.venue import Venue
 
 
 def differing_trading() -> Trading:
@@ -57,3 +69,36 @@ async def test_agreement_clears_the_difference(virtual_clock: trio.testing.MockC
     await trio.sleep(POSITION_MISMATCH_GRACE_S + 1.0)
     _check_position(trading)
     assert trading.portfolio_mismatch_since_s is None
+
+
+class HangingOnceVenue:
+    """The two requests the audit makes: the first position request is never answered."""
+
+    def __init__(self) -> None:
+        self.position_requests = 0
+
+    async def position_lots(self) -> int:
+        self.position_requests += 1
+        if self.position_requests == 1:
+            await trio.sleep_forever()
+        await trio.lowlevel.checkpoint()
+        return 3
+
+    async def fills_since(self, time_ns: int) -> list[Fill]:
+        del time_ns
+        await trio.lowlevel.checkpoint()
+        return []
+
+
+async def test_an_unanswered_audit_gives_way_to_the_next(
+    virtual_clock: trio.testing.MockClock,
+) -> None:
+    trading = differing_trading()
+    venue = HangingOnceVenue()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(run_position_audit, make_context(), trading, cast("Venue", venue))
+        trading.position_doubt.set()
+        await trio.sleep(POSITION_AUDIT_DEADLINE_S + POSITION_AUDIT_S + 1.0)
+        nursery.cancel_scope.cancel()
+    assert venue.position_requests >= 2
+    assert trading.audited_at_s is not None

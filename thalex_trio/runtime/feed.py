@@ -242,6 +242,10 @@ POSITION_AUDIT_S = 10.0
 source of fills and of the portfolio, so if they all stopped, nothing else would notice."""
 
 
+POSITION_AUDIT_DEADLINE_S = 5.0
+"""Longest one audit waits for the venue's answers before it gives up until the next."""
+
+
 async def run_position_audit(ctx: RunContext, trading: Trading, venue: Venue) -> None:
     """Ask the venue for our position (`private/portfolio`) and take in fills whose order
     notifications never arrived (`private/trade_history`): at once when the position is in
@@ -258,17 +262,21 @@ async def run_position_audit(ctx: RunContext, trading: Trading, venue: Venue) ->
     while True:
         with trio.move_on_after(POSITION_AUDIT_S):
             await trading.position_doubt.wait()
-        # The venue's position first, then the fills: what fills in between is in our
-        # position and not yet in its statement, which the next audit settles.
-        updates_before = trading.portfolio_updates
-        venue_lots = await venue.position_lots()
-        # Not before this session: what an earlier one missed is the reconnect's catch-up.
-        session_start_ns = trading.session_start_ns or 0
-        since_ns = max(session_start_ns, (trading.last_fill_ns or 0) - lookback_ns)
-        await catch_up_fills(ctx, trading, venue, since_ns)
-        if trading.portfolio_updates == updates_before:  # else a newer statement is in
-            trading.portfolio_lots = venue_lots
-        trading.audited_at_s = trio.current_time()
+        # An answer that never comes (a lost reply) must not end the audits for good.
+        with trio.move_on_after(POSITION_AUDIT_DEADLINE_S) as deadline:
+            # The venue's position first, then the fills: what fills in between is in our
+            # position and not yet in its statement, which the next audit settles.
+            updates_before = trading.portfolio_updates
+            venue_lots = await venue.position_lots()
+            # Not before this session: what an earlier one missed is the reconnect's catch-up.
+            session_start_ns = trading.session_start_ns or 0
+            since_ns = max(session_start_ns, (trading.last_fill_ns or 0) - lookback_ns)
+            await catch_up_fills(ctx, trading, venue, since_ns)
+            if trading.portfolio_updates == updates_before:  # else a newer statement is in
+                trading.portfolio_lots = venue_lots
+            trading.audited_at_s = trio.current_time()
+        if deadline.cancelled_caught:
+            _log.warning("position audit unanswered for %g s", POSITION_AUDIT_DEADLINE_S)
 
 
 async def catch_up_fills(ctx: RunContext, trading: Trading, venue: Venue, since_ns: int) -> int:
