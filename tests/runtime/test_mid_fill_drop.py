@@ -11,8 +11,8 @@ import trio
 import trio.testing
 
 from thalex_trio.domain.events import FillEvent
-from thalex_trio.runtime.feed import POSITION_AUDIT_S
 from thalex_trio.runtime.outcome import Outcome
+from thalex_trio.runtime.position_audit import POSITION_AUDIT_S
 from thalex_trio.sim.server.faults import FaultPlan, ScopedChance
 
 from .harness import make_context, open_server, run_bot, runtime_tasks_left

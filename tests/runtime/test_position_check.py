@@ -13,7 +13,7 @@ import trio.testing
 
 from thalex_trio.reconcile.tracker import OrderTracker
 from thalex_trio.runtime.context import RiskBreach, Trading
-from thalex_trio.runtime.feed import (
+from thalex_trio.runtime.position_audit import (
     POSITION_AUDIT_DEADLINE_S,
     POSITION_AUDIT_S,
     run_position_audit,

@@ -28,10 +28,10 @@ from thalex_trio.runtime.feed import (
     record_fills,
     run_market_feed,
     run_order_feed,
-    run_position_audit,
 )
 from thalex_trio.runtime.options import OptionsPipeline
 from thalex_trio.runtime.persistence_tap import run_persistence_tap
+from thalex_trio.runtime.position_audit import run_position_audit
 from thalex_trio.runtime.quote_loop import run_quote_loop
 from thalex_trio.runtime.venue import VenueEvent
 from thalex_trio.runtime.watchdog import run_watchdog

@@ -27,12 +27,8 @@ from typing import TYPE_CHECKING
 import trio
 from trio_websocket import HandshakeError
 
-from thalex_trio.runtime.feed import (
-    OrderFeedProbe,
-    catch_up_fills,
-    record_fills,
-    run_order_feed,
-)
+from thalex_trio.runtime.feed import OrderFeedProbe, record_fills, run_order_feed
+from thalex_trio.runtime.position_audit import catch_up_fills
 from thalex_trio.runtime.venue import CLEANUP_ERRORS, LiveVenue
 from thalex_trio.thalex.session import default_connector, open_thalex_session
 
@@ -124,8 +120,7 @@ async def _over_the_session(
 
 async def _catch_up_last_fills(ctx: RunContext, venue: Venue, trading: Trading) -> None:
     """Once every order is cancelled and the last notifications are applied: fills whose
-    notifications were lost and that moved the position by nothing net (a buy and a sell)
-    raised no doubt during the run; the trade history has them."""
+    notifications were lost since the last position audit are in the trade history."""
     if trading.session_start_ns is None:
         await trio.lowlevel.checkpoint()
         return
