@@ -5,8 +5,8 @@ Notifications are how fills and the venue's portfolio normally arrive; when some
 `private/portfolio` and `private/trade_history` and takes in the fills of our own orders that
 never arrived, so a lost notification never costs a fill or a stored row. It runs every
 `POSITION_AUDIT_S` and at once on a doubt (the watchdog sees our position differ from the
-venue's, or an order was not found). The cleanup uses `catch_up_fills` once more at the end of
-every session.
+venue's, or an order was not found). `catch_up_fills` is the one way fills come in from the
+history: the audit, the reconnect's snapshot and the cleanup all use it.
 """
 
 from __future__ import annotations

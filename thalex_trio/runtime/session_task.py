@@ -25,13 +25,12 @@ from thalex_trio.runtime.context import RiskBreach, Trading
 from thalex_trio.runtime.executor import run_executor
 from thalex_trio.runtime.feed import (
     OrderFeedProbe,
-    record_fills,
     run_market_feed,
     run_order_feed,
 )
 from thalex_trio.runtime.options import OptionsPipeline
 from thalex_trio.runtime.persistence_tap import run_persistence_tap
-from thalex_trio.runtime.position_audit import run_position_audit
+from thalex_trio.runtime.position_audit import catch_up_fills, run_position_audit
 from thalex_trio.runtime.quote_loop import run_quote_loop
 from thalex_trio.runtime.venue import VenueEvent
 from thalex_trio.runtime.watchdog import run_watchdog
@@ -242,11 +241,7 @@ async def _snapshot(ctx: RunContext, venue: Venue, trading: Trading, *, first_st
             _log.warning("starting with a position of %d lots (average cost unknown)", venue_lots)
         tracker.set_baseline(Position(trading.instrument.name, size_lots=venue_lots))
     else:
-        since_ns = trading.last_fill_ns or 0
-        new = tuple(f for f in await venue.fills_since(since_ns) if tracker.on_fill(f))
-        record_fills(ctx, trading, new)
-        if new:
-            _log.info("caught up %d fills missed while disconnected", len(new))
+        await catch_up_fills(ctx, trading, venue, trading.last_fill_ns or 0)
         if tracker.position.size_lots != venue_lots:
             raise RiskBreach(
                 f"position mismatch after reconnect: ours {tracker.position.size_lots} lots "

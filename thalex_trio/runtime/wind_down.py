@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import trio
 from trio_websocket import HandshakeError
 
-from thalex_trio.runtime.feed import OrderFeedProbe, record_fills, run_order_feed
+from thalex_trio.runtime.feed import OrderFeedProbe, run_order_feed
 from thalex_trio.runtime.position_audit import catch_up_fills
 from thalex_trio.runtime.venue import CLEANUP_ERRORS, LiveVenue
 from thalex_trio.thalex.session import default_connector, open_thalex_session
@@ -145,9 +145,7 @@ async def _over_a_new_connection(ctx: RunContext, spec: SessionSpec, trading: Tr
         ) as fresh:
             venue = LiveVenue(fresh, trading.instrument)
             await cancel_and_check(ctx, venue)
-            tracker = trading.tracker
-            fills = await venue.fills_since(trading.last_fill_ns or 0)
-            record_fills(ctx, trading, tuple(f for f in fills if tracker.on_fill(f)))
+            await catch_up_fills(ctx, trading, venue, trading.last_fill_ns or 0)
     except NEW_CONNECTION_ERRORS as exc:
         _log.warning("cleanup over a new connection failed (%s); cancel-on-disconnect applies", exc)
         await trio.lowlevel.checkpoint()
