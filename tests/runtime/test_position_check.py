@@ -1,7 +1,10 @@
-"""The watchdog's position check: a difference from the venue's statement stops the run only
-when it outlives the grace *and* the venue was asked since it began. A dead connection that
-answers nothing (a partition, before the heartbeat notices) must not turn one lost portfolio
-notification into a risk stop: the reconnect checks the position again."""
+"""The watchdog's position check, and the fill catch-ups that feed it.
+
+A difference from the venue's statement stops the run only when it outlives the grace *and*
+the venue was asked since it began. A dead connection that answers nothing (a partition,
+before the heartbeat notices) must not turn one lost portfolio notification into a risk
+stop: the reconnect checks the position again, reading the trade history no further back
+than the run's start."""
 
 from __future__ import annotations
 
@@ -11,6 +14,10 @@ import pytest
 import trio
 import trio.testing
 
+from thalex_trio.domain.actions import Insert
+from thalex_trio.domain.enums import Liquidity, Side
+from thalex_trio.domain.fill import Fill
+from thalex_trio.domain.ids import TradeId
 from thalex_trio.reconcile.tracker import OrderTracker
 from thalex_trio.runtime.context import RiskBreach, Trading
 from thalex_trio.runtime.position_audit import (
@@ -18,6 +25,7 @@ from thalex_trio.runtime.position_audit import (
     POSITION_AUDIT_S,
     run_position_audit,
 )
+from thalex_trio.runtime.session_task import _snapshot
 from thalex_trio.runtime.watchdog import POSITION_MISMATCH_GRACE_S, _check_position
 from thalex_trio.strategy.quoter import Quoter
 
@@ -25,7 +33,6 @@ from ..domain.test_instrument import perpetual
 from .harness import make_context
 
 if TYPE_CHECKING:
-    from thalex_trio.domain.fill import Fill
     from thalex_trio.runtime.venue import Venue
 
 
@@ -102,3 +109,58 @@ async def test_an_unanswered_audit_gives_way_to_the_next(
         nursery.cancel_scope.cancel()
     assert venue.position_requests >= 2
     assert trading.audited_at_s is not None
+
+
+class HistoryVenue:
+    """A venue after a reconnect: no open order, a flat position, and a trade history that
+    holds a fill of an earlier process (client order ids start over in every process)."""
+
+    def __init__(self, history: list[Fill]) -> None:
+        self.history = history
+        self.asked_since_ns: list[int] = []
+
+    async def open_orders(self) -> list[object]:
+        await trio.lowlevel.checkpoint()
+        return []
+
+    async def position_lots(self) -> int:
+        await trio.lowlevel.checkpoint()
+        return 0
+
+    async def fills_since(self, time_ns: int) -> list[Fill]:
+        # Like the exchange: the history is read from a whole second before the bound.
+        self.asked_since_ns.append(time_ns)
+        await trio.lowlevel.checkpoint()
+        return [f for f in self.history if f.time_ns >= time_ns - 1_000_000_000]
+
+
+async def test_a_reconnect_before_any_fill_reads_no_history_from_before_the_run(
+    virtual_clock: trio.testing.MockClock,
+) -> None:
+    instrument = perpetual()
+    ctx = make_context()
+    run_start_ns = ctx.now_ns()
+    trading = Trading(
+        instrument, Quoter(instrument), OrderTracker(instrument), run_start_ns=run_start_ns
+    )
+    first_id = trading.tracker.next_client_order_id
+    trading.tracker.on_sent(Insert(first_id, instrument.name, Side.BUY, 100, 2), run_start_ns)
+    earlier_process_fill = Fill(
+        TradeId("earlier-run"),
+        instrument.name,
+        Side.BUY,
+        100,
+        2,
+        Liquidity.MAKER,
+        0.0,
+        run_start_ns - 60 * 1_000_000_000,
+        client_order_id=first_id,
+    )
+    venue = HistoryVenue([earlier_process_fill])
+    trading.tracker = trading.tracker.restarted()
+    await _snapshot(ctx, cast("Venue", venue), trading, first_start=False)  # no RiskBreach
+    assert venue.asked_since_ns == [run_start_ns]
+    assert trading.tracker.position.size_lots == 0
+    assert trading.fills_unseen_since_ns == run_start_ns
+    trading.last_fill_ns = run_start_ns + 5
+    assert trading.fills_unseen_since_ns == run_start_ns + 5

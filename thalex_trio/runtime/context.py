@@ -90,6 +90,9 @@ class Trading:
     portfolio_mismatch_since_s: float | None = None
     audited_at_s: float | None = None
     """Trio time the position audit last had the venue's answers."""
+    run_start_ns: int = 0
+    """Wall time the first session started: no fill of this run is older, and client order
+    ids start over in every process, so the trade history is never read from before it."""
     session_start_ns: int | None = None
     """Wall time the current session started (the position audit and the cleanup read the
     trade history from there)."""
@@ -105,6 +108,13 @@ class Trading:
     best_bid_ticks: int | None = None
     best_ask_ticks: int | None = None
     last_fill_ns: int | None = None
+
+    @property
+    def fills_unseen_since_ns(self) -> int:
+        """Where a catch-up after a lost connection reads the trade history from: our newest
+        counted fill, or the run's start when there is none yet (never from time 0, where an
+        earlier process's fills carry the same client order ids as ours)."""
+        return max(self.run_start_ns, self.last_fill_ns or 0)
 
 
 @define

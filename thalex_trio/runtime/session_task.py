@@ -114,7 +114,12 @@ async def run_session(
         instrument = instrument_from_wire(wire)
         trading = ctx.trading
         if trading is None:
-            trading = Trading(instrument, make_quoter(instrument), OrderTracker(instrument))
+            trading = Trading(
+                instrument,
+                make_quoter(instrument),
+                OrderTracker(instrument),
+                run_start_ns=ctx.now_ns(),
+            )
             ctx.trading = trading
             first_start = True
         else:
@@ -241,7 +246,7 @@ async def _snapshot(ctx: RunContext, venue: Venue, trading: Trading, *, first_st
             _log.warning("starting with a position of %d lots (average cost unknown)", venue_lots)
         tracker.set_baseline(Position(trading.instrument.name, size_lots=venue_lots))
     else:
-        await catch_up_fills(ctx, trading, venue, trading.last_fill_ns or 0)
+        await catch_up_fills(ctx, trading, venue, trading.fills_unseen_since_ns)
         if tracker.position.size_lots != venue_lots:
             raise RiskBreach(
                 f"position mismatch after reconnect: ours {tracker.position.size_lots} lots "

@@ -145,7 +145,7 @@ async def _over_a_new_connection(ctx: RunContext, spec: SessionSpec, trading: Tr
         ) as fresh:
             venue = LiveVenue(fresh, trading.instrument)
             await cancel_and_check(ctx, venue)
-            await catch_up_fills(ctx, trading, venue, trading.last_fill_ns or 0)
+            await catch_up_fills(ctx, trading, venue, trading.fills_unseen_since_ns)
     except NEW_CONNECTION_ERRORS as exc:
         _log.warning("cleanup over a new connection failed (%s); cancel-on-disconnect applies", exc)
         await trio.lowlevel.checkpoint()
