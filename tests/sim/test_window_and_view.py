@@ -178,3 +178,33 @@ def test_advance_runs_through_reports_due_later() -> None:
     # Due at fill_ns + 300, after the stop bound: nothing to stop for.
     assert engine.advance_to(T0 + 10_000, until_report_ns=fill_ns + 299) is True
     assert engine.now_ns == T0 + 10_000
+
+
+@given(
+    levels=st.lists(
+        st.tuples(st.sampled_from([1, -1]), st.integers(-40, 40), st.integers(0, 9)),
+        max_size=80,
+    ),
+    n_levels=st.integers(0, 12),
+)
+def test_depth_lists_the_displayed_levels_best_first(
+    levels: list[tuple[int, int, int]], n_levels: int
+) -> None:
+    """`depth` walks out from the best level and lists what the updates left displayed."""
+    rows = [
+        (DEPTH_EVENT, side, T0 + n, 1_000 + offset, lots)
+        for n, (side, offset, lots) in enumerate(levels)
+    ]
+    engine = MatchingEngine([PERP], EngineParams(book_window_ticks=1_024))  # holds them all
+    engine.feed(PERP.name, events(rows))
+    engine.advance_to(T0 + len(rows) + 1)
+    shown: dict[tuple[int, int], int] = {}
+    for _, side, _, price, lots in rows:
+        shown[side, price] = lots
+    expected_bids = sorted(
+        ((p, q) for (side, p), q in shown.items() if side == 1 and q), reverse=True
+    )
+    expected_asks = sorted((p, q) for (side, p), q in shown.items() if side == -1 and q)
+    bids, asks = engine.depth(PERP.name, n_levels)
+    assert [(q.price_ticks, q.amount_lots) for q in bids] == expected_bids[:n_levels]
+    assert [(q.price_ticks, q.amount_lots) for q in asks] == expected_asks[:n_levels]

@@ -96,10 +96,13 @@ class BookState:
     def depth(self, side: Side, n_levels: int) -> list[tuple[int, int]]:
         """Up to `n_levels` displayed (price_ticks, lots) levels, best first."""
         base = int(self.st[k.ST_BASE])
-        lots = self.bid_lots if side is Side.BUY else self.ask_lots
-        idx = np.flatnonzero(lots)
-        chosen = idx[::-1][:n_levels] if side is Side.BUY else idx[:n_levels]
-        return [(base + int(i), int(lots[i])) for i in chosen]
+        if side is Side.BUY:
+            lots, best, step = self.bid_lots, int(self.st[k.ST_BEST_BID]), -1
+        else:
+            lots, best, step = self.ask_lots, int(self.st[k.ST_BEST_ASK]), 1
+        chosen = np.empty(max(n_levels, 0), dtype=np.int64)
+        found = k.depth_indices(lots, best, step, chosen)
+        return [(base + i, int(lots[i])) for i in chosen[:found].tolist()]
 
     # -- our orders --------------------------------------------------------------------------
 

@@ -136,6 +136,25 @@ def _rescan_best(lots: I64, st: I64) -> None:
 
 
 @njit(cache=True)
+def depth_indices(side_lots: I64, best: int, step: int, out: I64) -> int:
+    """Write to `out` the indices of the displayed levels of one side, best first: from `best`
+    walking `step` (-1 for bids, +1 for asks); returns how many (at most `len(out)`).
+
+    The walk stops once `out` is full, so a book dense near the touch costs a few steps where
+    scanning the whole window (2**18 ticks by default) cost milliseconds per publish."""
+    width = side_lots.shape[0]
+    n = 0
+    i = best
+    limit = out.shape[0]
+    while n < limit and 0 <= i < width:
+        if side_lots[i] != 0:
+            out[n] = i
+            n += 1
+        i += step
+    return n
+
+
+@njit(cache=True)
 def shift_window(lots: I64, st: I64, shift: int) -> None:
     """Move the window `shift` ticks up (down when negative); levels pushed out are dropped."""
     width = lots.shape[1]
