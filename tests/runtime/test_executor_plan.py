@@ -105,12 +105,13 @@ async def test_the_first_order_of_a_ladder_is_the_latency_sample(
     venue = GatedVenue(ctx)
     venue.release.set()
     clock = ctx.tick_to_order
-    clock.arm(origin_ns=500)
+    clock.arm(origin_ns=500, published_ns=700)  # reads 1000: the plan is ready
     await execute_plan(ctx, trading, cast("Venue", venue), [insert(1, 100), insert(2, 99)])
     clock.disarm()
     # One sample (the first order, sent from a task the executor started), from the origin
-    # to the clock's first reading after it: 1000.
-    assert ctx.stats.latency_ns == [500]
+    # to the clock's next reading: 1100.
+    assert ctx.stats.latency_ns == [600]
+    assert ctx.stats.latency_stages_ns == [(200, 300, 100)]
     # Orders that answer no new ladder are not samples.
     await execute_plan(ctx, trading, cast("Venue", venue), [insert(3, 98)])
-    assert ctx.stats.latency_ns == [500]
+    assert ctx.stats.latency_ns == [600]

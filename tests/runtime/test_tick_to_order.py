@@ -56,15 +56,22 @@ async def test_the_sample_is_the_armed_task_s_next_send() -> None:
         clock.on_send("public/subscribe", 0)  # another task's request is no order of ours
         sent_elsewhere.set()
 
-    clock.arm(origin_ns=50)
+    clock.arm(origin_ns=50, published_ns=80)  # the plan is ready at 100
     async with trio.open_nursery() as nursery:
         nursery.start_soon(other_task_sends)
         await sent_elsewhere.wait()
     assert stats.latency_ns == []
-    clock.on_send("private/insert", 0)  # reads 100
+    clock.on_send("private/insert", 0)  # reads 200
     clock.on_send("private/insert", 0)  # the plan's second order: no sample
-    assert stats.latency_ns == [50]
-    clock.arm(origin_ns=150)
+    assert stats.latency_ns == [150]
+    # Decided 30 after the frame, planned 20 after that, sent 100 after the plan.
+    assert stats.latency_stages_ns == [(30, 20, 100)]
+    assert stats.latency_stages_p50_us() == {
+        "decide_p50_us": 0.03,
+        "plan_p50_us": 0.02,
+        "send_p50_us": 0.1,
+    }
+    clock.arm(origin_ns=250, published_ns=280)
     clock.disarm()  # every action turned moot
     clock.on_send("private/insert", 0)
-    assert stats.latency_ns == [50]
+    assert stats.latency_ns == [150]

@@ -3,8 +3,10 @@
 Runs `live --network sim` (the simulator started in the same process, reached over a real
 loopback TCP socket, persistence off) until the bot has applied `--updates` market updates,
 and prints the tick-to-order percentiles of that run: `p50_us`, `p90_us`, `p99_us`,
-`max_us`, `samples` (orders that answered a market frame) and `orders_per_s` (every insert,
-amend and cancel sent, per second from the first to the last). The configuration is the
+`max_us`, the median of each of its stages (`decide_p50_us`, `plan_p50_us`, `send_p50_us`:
+see `tick_to_order.py`), `samples` (orders that answered a market frame) and
+`orders_per_s` (every insert, amend and cancel sent, per second from the first to the
+last). The configuration is the
 offline one (`config/sim.toml`: the options pipeline follows the simulator's chain too).
 
 What is measured (`thalex_trio/runtime/tick_to_order.py`): from the moment the session's
@@ -160,6 +162,7 @@ def run(argv: list[str]) -> dict[str, object]:
     stats = ctx.stats
     result: dict[str, object] = {
         **{k: round(v, 1) for k, v in stats.latency_percentiles_us().items()},
+        **{k: round(v, 1) for k, v in stats.latency_stages_p50_us().items()},
         "samples": len(stats.latency_ns),
         "orders_per_s": round(stats.orders_per_s(), 1),
         "market_updates": stats.market_updates,

@@ -62,7 +62,7 @@ async def run_executor(ctx: RunContext, trading: Trading, venue: Venue) -> None:
         ctx.stats.plans += 1
         if fresh:
             # Tick-to-order: from the market frames behind this ladder to its first order.
-            clock.arm(current.origin_ns)
+            clock.arm(current.origin_ns, current.published_ns)
         await execute_plan(ctx, trading, venue, plan.actions)
         clock.disarm()
         tracker.prune()

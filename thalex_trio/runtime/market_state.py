@@ -21,11 +21,13 @@ T = TypeVar("T")
 @frozen
 class Stamped(Generic[T]):
     """A value, its version, and `origin_ns` (the tick-to-order clock's reading when the oldest
-    market frame behind it arrived)."""
+    market frame behind it arrived). `published_ns` is the clock's reading when the value was
+    published, where the publisher stamps it (the quote loop's ladders), else 0."""
 
     value: T
     version: int
     origin_ns: int
+    published_ns: int = 0
 
 
 class Latest(Generic[T]):
@@ -41,16 +43,17 @@ class Latest(Generic[T]):
         """The newest value, if any was published."""
         return self._current
 
-    def publish(self, value: T, origin_ns: int) -> None:
+    def publish(self, value: T, origin_ns: int, published_ns: int = 0) -> None:
         """Replace the value (never blocks) and wake every waiter."""
         self._version += 1
-        self._current = Stamped(value, self._version, origin_ns)
+        self._current = Stamped(value, self._version, origin_ns, published_ns)
         self._changed.set()
 
     def poke(self) -> None:
         """Wake waiters again on the same value (something it depends on changed)."""
-        if self._current is not None:
-            self.publish(self._current.value, self._current.origin_ns)
+        current = self._current
+        if current is not None:
+            self.publish(current.value, current.origin_ns, current.published_ns)
 
     async def wait_newer(self, version: int) -> Stamped[T]:
         """The newest value once its version is above `version`.

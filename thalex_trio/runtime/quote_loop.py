@@ -33,5 +33,5 @@ async def run_quote_loop(ctx: RunContext, trading: Trading) -> None:
         verdict = ctx.verdict
         if verdict is not None:
             ladder = gate_ladder(ladder, verdict, position_lots, min_lots)
-        trading.desired.publish(ladder, stamped.origin_ns)
+        trading.desired.publish(ladder, stamped.origin_ns, ctx.tick_to_order.clock_ns())
         trading.executor_wake.set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import statistics
 from typing import TYPE_CHECKING
 
 import trio
@@ -37,6 +38,8 @@ class RunStats:
     bad_market_values: int = 0  # feed: notifications skipped because their values do not convert
     round_trip_s: float | None = None  # executor: the latest request round trip
     latency_ns: list[int] = field(factory=list)  # tick-to-order clock
+    latency_stages_ns: list[tuple[int, int, int]] = field(factory=list)
+    """Each sample's (decide, plan, send) stages, in `latency_ns`' order (tick_to_order.py)."""
     started_s: float = 0.0
     first_order_s: float | None = None  # executor: Trio time of the first order sent
     last_order_s: float | None = None  # executor: and of the latest
@@ -54,10 +57,22 @@ class RunStats:
             return math.nan
         return (self.orders_sent - 1) / max(self.last_order_s - self.first_order_s, 1e-9)
 
-    def record_latency(self, ns: int) -> None:
-        """One tick-to-order sample."""
+    def record_latency(self, ns: int, stages_ns: tuple[int, int, int]) -> None:
+        """One tick-to-order sample and its (decide, plan, send) stages."""
         if len(self.latency_ns) < LATENCY_SAMPLES_MAX:
             self.latency_ns.append(ns)
+            self.latency_stages_ns.append(stages_ns)
+
+    def latency_stages_p50_us(self) -> dict[str, float]:
+        """The median of each tick-to-order stage in µs (NaN without samples); the medians
+        need not add up to the total's."""
+        names = ("decide_p50_us", "plan_p50_us", "send_p50_us")
+        if not self.latency_stages_ns:
+            return dict.fromkeys(names, math.nan)
+        return {
+            name: statistics.median(stage) / 1000
+            for name, stage in zip(names, zip(*self.latency_stages_ns, strict=True), strict=True)
+        }
 
     def latency_percentiles_us(self) -> dict[str, float]:
         """p50/p90/p99/max of tick-to-order latency in µs (NaN without samples)."""

@@ -20,6 +20,13 @@ that order: `hand_over`) is the sample. So the wait for the previous plan's answ
 in flight), the rate limiter and every scheduler pass are in. Plans that are not caused by a
 market frame (a fill, an answer that lets a deferred level go) are not samples: a ladder is
 measured at most once, at its first reconcile.
+
+Each sample is also split in three stages (`RunStats.latency_stages_ns`), so that the time can
+be placed: *decide*, from the frame to the quote loop publishing its ladder (decoding, the
+feed, the quoter, the risk gate, the passes until the quote loop runs); *plan*, from there to
+the executor arming (its wake-up, the wait for the previous plan's answers, the reconciler);
+*send*, from there to the order frame leaving (the rate limiter, the order feed settling,
+the tracker, encoding and the WebSocket send).
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ class TickToOrder:
 
     __slots__ = (
         "_armed_origin_ns",
+        "_armed_planned_ns",
+        "_armed_published_ns",
         "_armed_task",
         "_batch_origin_ns",
         "_frame_ns",
@@ -59,6 +68,8 @@ class TickToOrder:
         self._queued = 0
         self._taken = 0
         self._armed_origin_ns: int | None = None
+        self._armed_published_ns = 0
+        self._armed_planned_ns = 0
         self._armed_task: trio.lowlevel.Task | None = None
 
     # -- the session's hooks -------------------------------------------------------------------
@@ -82,8 +93,14 @@ class TickToOrder:
 
     def on_send(self, _frame: str, _local_ns: int) -> None:
         """A request frame left (in the sending task): the sample, if the executor armed."""
-        if self._armed_origin_ns is not None and trio.lowlevel.current_task() is self._armed_task:
-            self._stats.record_latency(self.clock_ns() - self._armed_origin_ns)
+        origin_ns = self._armed_origin_ns
+        if origin_ns is not None and trio.lowlevel.current_task() is self._armed_task:
+            sent_ns = self.clock_ns()
+            published_ns, planned_ns = self._armed_published_ns, self._armed_planned_ns
+            self._stats.record_latency(
+                sent_ns - origin_ns,
+                (published_ns - origin_ns, planned_ns - published_ns, sent_ns - planned_ns),
+            )
             self._armed_origin_ns = self._armed_task = None
 
     # -- the feed and the executor -------------------------------------------------------------
@@ -99,9 +116,12 @@ class TickToOrder:
         self._batch_origin_ns = None
         return self.clock_ns() if origin is None else origin
 
-    def arm(self, origin_ns: int) -> None:
-        """The current task is about to send the first order for a ladder from `origin_ns`."""
+    def arm(self, origin_ns: int, published_ns: int) -> None:
+        """The current task is about to send the first order for a ladder from `origin_ns`,
+        published by the quote loop at `published_ns`; its plan is ready now."""
         self._armed_origin_ns = origin_ns
+        self._armed_published_ns = published_ns
+        self._armed_planned_ns = self.clock_ns()
         self._armed_task = trio.lowlevel.current_task()
 
     def hand_over(self) -> None:
