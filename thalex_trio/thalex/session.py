@@ -177,7 +177,10 @@ class ThalexSession:
         separate lanes); a throttle reply closes the lane for a backoff.
         """
         lane = lane_of(call.method)
-        await self._wait_for_lane(lane)
+        # No checkpoint of our own when the lane is open: sending the frame is one, and a pass
+        # of the scheduler here would let every other ready task run before the order leaves.
+        if self._limiter.reserve(lane, trio.current_time()) > 0:
+            await self._wait_for_lane(lane)
         request_id, frame = self._rpc.send(call)
         waiter = _Waiter()
         self._waiters[request_id] = waiter
