@@ -330,7 +330,9 @@ def test_session_reader_routes_good_frames_and_counts_bad_ones(
             market: list[ThalexNotification] = []
             while True:
                 try:
-                    market.append(session.market_events.receive_nowait())
+                    event = session.market_events.receive_nowait()
+                    assert isinstance(event, ThalexNotification)  # no market data converted
+                    market.append(event)
                 except trio.WouldBlock:
                     break
             assert market == want_market

@@ -30,6 +30,7 @@ from thalex_trio.strategy.params import SignalParams
 from thalex_trio.strategy.quoter import Quoter
 from thalex_trio.strategy.signals.expected_move import annual_to_ticks_per_sqrt_s
 from thalex_trio.thalex.channels import ticker_channel
+from thalex_trio.thalex.frames import ThalexNotification
 from thalex_trio.thalex.session import open_thalex_session
 from thalex_trio.thalex.to_domain import instrument_from_wire
 from thalex_trio.thalex.wire_requests import ThalexInstrumentRequest, ThalexInstrumentsRequest
@@ -164,6 +165,7 @@ async def test_the_pipeline_follows_the_index_and_rolls_the_expiry_on_the_simula
 
         async def feed() -> None:
             async for note in session.market_events:
+                assert isinstance(note, ThalexNotification)  # no market data converted
                 pipeline.on_market(note)
 
         nursery.start_soon(feed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 import orjson
@@ -13,6 +13,7 @@ from thalex_trio.sim.market.params import SyntheticParams
 from thalex_trio.sim.server.config import SimServerConfig, Synthetic
 from thalex_trio.sim.server.server import open_sim_server
 from thalex_trio.thalex.credentials import Credentials, Secret
+from thalex_trio.thalex.frames import ThalexNotification
 from thalex_trio.thalex.session import open_thalex_session
 
 from ..thalex import spec
@@ -26,8 +27,9 @@ if TYPE_CHECKING:
 
     from thalex_trio.sim.server.faults import FaultPlan
     from thalex_trio.sim.server.server import SimServer
-    from thalex_trio.thalex.frames import ThalexNotification
     from thalex_trio.thalex.session import ThalexSession
+
+T = TypeVar("T")
 
 KEY_ID = "K000000042"
 URL = "ws://sim/ws/api/v2"
@@ -87,12 +89,14 @@ def open_client(
 
 
 async def wait_for(
-    events: trio.MemoryReceiveChannel[ThalexNotification],
+    events: trio.MemoryReceiveChannel[T],
     predicate: Callable[[ThalexNotification], bool],
     seen: list[ThalexNotification] | None = None,
 ) -> ThalexNotification:
-    """The first notification matching `predicate` (the caller sets the deadline)."""
+    """The first notification matching `predicate` (the caller sets the deadline); these
+    sessions convert no market data, so everything on the stream is a notification."""
     async for note in events:
+        assert isinstance(note, ThalexNotification)
         if seen is not None:
             seen.append(note)
         if predicate(note):

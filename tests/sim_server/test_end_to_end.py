@@ -3,8 +3,6 @@ against openapi.json."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import trio
 
 from thalex_trio.domain.enums import (
@@ -16,6 +14,7 @@ from thalex_trio.domain.enums import (
     TimeInForce,
 )
 from thalex_trio.thalex.channels import ChannelKind
+from thalex_trio.thalex.frames import ThalexNotification
 from thalex_trio.thalex.wire_account import ThalexPortfolioPayload
 from thalex_trio.thalex.wire_market import ThalexTicker
 from thalex_trio.thalex.wire_orders import (
@@ -36,9 +35,6 @@ from thalex_trio.thalex.wire_requests import (
     ThalexTickerRequest,
     ThalexTradeHistoryRequest,
 )
-
-if TYPE_CHECKING:
-    from thalex_trio.thalex.frames import ThalexNotification
 
 from .harness import open_client, open_test_server, spec_violations, wait_for
 
@@ -172,6 +168,7 @@ async def test_client_trades_end_to_end_and_every_frame_matches_the_spec(
                 note = session.market_events.receive_nowait()
             except trio.WouldBlock:
                 break
+            assert isinstance(note, ThalexNotification)
             kinds.setdefault(note.channel.kind, []).append(note)
         assert kinds[ChannelKind.BOOK][0].snapshot
         assert len(kinds[ChannelKind.BOOK]) > 1

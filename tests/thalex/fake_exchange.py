@@ -55,6 +55,7 @@ class FakeThalex:
         self.insert_times: list[float] = []
         self.held_tickers: list[tuple[RequestId, ThalexTickerRequest]] = []
         self.ws: WebSocketConnection | None = None
+        self.connected = trio.Event()
         self.done = trio.Event()
 
     async def send(self, frame: bytes) -> None:
@@ -65,6 +66,7 @@ class FakeThalex:
     async def serve(self, ws: WebSocketConnection) -> None:
         await trio.lowlevel.checkpoint()
         self.ws = ws
+        self.connected.set()
         try:
             while True:
                 frame = self.codec.decode_request(await ws.get_message())

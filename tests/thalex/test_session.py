@@ -13,6 +13,7 @@ from thalex_trio.thalex.channels import ticker_channel
 from thalex_trio.thalex.codec import DecodeFailure
 from thalex_trio.thalex.credentials import Credentials, Secret
 from thalex_trio.thalex.errors import AuthenticationFailed, OrderNotFound, SessionClosed, Throttled
+from thalex_trio.thalex.frames import ThalexNotification
 from thalex_trio.thalex.ratelimit import THROTTLE_BACKOFF_INITIAL_S
 from thalex_trio.thalex.session import ThalexSession, open_thalex_session
 from thalex_trio.thalex.wire_market import ThalexSystemEvent, ThalexTicker
@@ -59,6 +60,7 @@ async def exercise(session: ThalexSession, server: FakeThalex) -> None:
             nursery.start_soon(ask, name)
     assert {name: t.mark_price for name, t in results.items()} == {"A": 1, "BB": 2, "CCC": 3}
     note = session.market_events.receive_nowait()
+    assert isinstance(note, ThalexNotification)
     assert isinstance(note.payload, ThalexTicker)
     assert note.payload.mark_price == 9
     assert session.rpc.skipped == {

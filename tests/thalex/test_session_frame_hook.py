@@ -9,6 +9,7 @@ import trio.testing
 
 from thalex_trio.thalex.channels import ticker_channel
 from thalex_trio.thalex.credentials import Credentials, Secret
+from thalex_trio.thalex.frames import ThalexNotification
 from thalex_trio.thalex.session import open_thalex_session
 from thalex_trio.thalex.wire_requests import ThalexTickerRequest
 
@@ -53,6 +54,7 @@ async def test_the_hook_sees_every_frame_as_sent_before_decoding(
                 nursery.start_soon(session.request, ThalexTickerRequest(name))
         # The notification the fake sent among the replies was decoded and routed as usual.
         note = session.market_events.receive_nowait()
+        assert isinstance(note, ThalexNotification)
         assert note.channel.name == "ticker.BTC-PERPETUAL.100ms"
     after_ns = time.time_ns()
     # Replies, notifications and undecodable junk alike: login, cancel-on-disconnect, two

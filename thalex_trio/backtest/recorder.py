@@ -26,7 +26,7 @@ import logging
 import re
 import time
 import zlib
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal, TypeVar
 
 import trio
 from attrs import frozen
@@ -55,12 +55,13 @@ if TYPE_CHECKING:
     from trio_websocket import WebSocketConnection
 
     from thalex_trio.thalex.credentials import Credentials
-    from thalex_trio.thalex.frames import ThalexNotification
     from thalex_trio.thalex.network import Network
     from thalex_trio.thalex.session import ThalexSession
     from thalex_trio.thalex.wire_market import ThalexInstrument
 
 _log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 FILE_PREFIX = "thalex"
 FILE_SUFFIX = ".jsonl.gz"
@@ -318,7 +319,7 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, _RETRYABLE)
 
 
-async def _drain(events: trio.MemoryReceiveChannel[ThalexNotification]) -> None:
+async def _drain(events: trio.MemoryReceiveChannel[T]) -> None:
     # The frames are already recorded raw by the hook; the decoded copies only need to leave
     # the bounded stream so the session's reader never waits on it.
     async for _ in events:

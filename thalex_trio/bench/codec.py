@@ -1,7 +1,8 @@
 """Codec throughput: frames decoded to domain values, and an insert encoded, per second.
 
-`scripts/bench.py codec [--seconds S]` times bytes -> domain value: `decode_market_frame` (the
-fused path of the hot channels) for a ticker and a 10-level book update, `decode_frame` ->
+`scripts/bench.py codec [--seconds S]` times bytes -> domain value: the session reader's call
+`RpcCorrelator.receive(frame, instruments)` for a ticker and a 10-level book update of the
+instrument the runtime trades (the fused `decode_market_frame` path), `decode_frame` ->
 `to_domain` for an order notification with a fill, and `from_domain.insert_request` ->
 `encode_request` for an insert. `*_generic_*` time the ticker and book through `decode_frame`
 and `to_domain`, the path the fused one replaces.
@@ -23,6 +24,7 @@ from thalex_trio.domain.market import BookUpdate, Ticker
 from thalex_trio.thalex import from_domain, to_domain
 from thalex_trio.thalex.codec import ThalexCodec
 from thalex_trio.thalex.frames import ThalexNotification
+from thalex_trio.thalex.rpc import RpcCorrelator
 from thalex_trio.thalex.wire_market import ThalexBookPayload, ThalexTicker
 from thalex_trio.thalex.wire_orders import ThalexOrdersPayload
 
@@ -137,14 +139,17 @@ def run(argv: list[str]) -> dict[str, float | int | str]:
 
     instruments = {PERP.name: PERP}
 
-    # The reader's path for hot channels: bytes straight to the domain value.
+    # The session reader's own call for a frame of an instrument it converts (the runtime's
+    # traded instrument): bytes straight to the domain value.
+    rpc = RpcCorrelator(codec)
+
     def ticker() -> object:
-        ticker = codec.decode_market_frame(TICKER_FRAME, instruments)
+        ticker = rpc.receive(TICKER_FRAME, instruments)
         assert isinstance(ticker, Ticker)
         return ticker
 
     def book() -> object:
-        book = codec.decode_market_frame(BOOK_FRAME, instruments)
+        book = rpc.receive(BOOK_FRAME, instruments)
         assert isinstance(book, BookUpdate)
         return book
 

@@ -1,6 +1,11 @@
-"""The feed: market notifications -> our book, the quoter and the conflating market state;
-venue order events -> the order tracker. Order and fill events are never dropped; market state
-conflates (the quote loop takes the newest)."""
+"""The feed: market events -> our book, the quoter and the conflating market state; venue order
+events -> the order tracker. Order and fill events are never dropped; market state conflates
+(the quote loop takes the newest).
+
+The session hands the instrument's books and tickers over as domain values (decoded straight
+from the frame: `ThalexSession.convert_market_data`); everything else, and a book or ticker
+whose values do not convert, arrives as its wire notification and is converted (or counted
+and skipped) here."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import TYPE_CHECKING, assert_never
 import trio
 
 from thalex_trio.domain.events import FillEvent, OrderEvent, TopOfBookSnapshot, TradePrint
+from thalex_trio.domain.market import BookUpdate, IndexPrice, Ticker
 from thalex_trio.runtime.market_state import LocalBook
 from thalex_trio.runtime.venue import OrderNote, PositionNote
 from thalex_trio.thalex.to_domain import book_from_wire, index_from_wire, ticker_from_wire
@@ -23,6 +29,7 @@ if TYPE_CHECKING:
     from thalex_trio.runtime.status import RunStats
     from thalex_trio.runtime.venue import Venue, VenueEvent
     from thalex_trio.thalex.frames import ThalexNotification
+    from thalex_trio.thalex.session import MarketEvent
 
 _log = logging.getLogger(__name__)
 
@@ -51,13 +58,13 @@ async def run_market_feed(
     ctx: RunContext,
     trading: Trading,
     venue: Venue,
-    notifications: trio.MemoryReceiveChannel[ThalexNotification],
+    notifications: trio.MemoryReceiveChannel[MarketEvent],
     others: Callable[[ThalexNotification], None],
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Apply market notifications of the instrument and its underlying's index; `others` gets
-    the rest (option tickers, listing changes).
+    """Apply market events of the instrument and its underlying's index; `others` gets the
+    rest (option tickers, listing changes).
 
     Everything already queued is applied before the quote loop hears of it (newest wins: one
     decision per batch, never one per stale update), and taking a queued notification does not
@@ -110,59 +117,68 @@ class _MarketApplier:
         self.changed = False
         """True once a notification of the instrument was applied (the feed resets it)."""
 
-    def __call__(self, note: ThalexNotification) -> None:
+    def __call__(self, event: MarketEvent) -> None:
+        if isinstance(event, BookUpdate):
+            if event.instrument_name == self.trading.instrument.name:
+                self._book(event)
+            return
+        if isinstance(event, Ticker):
+            if event.instrument_name == self.trading.instrument.name:
+                self._ticker(event)
+            return
         trading = self.trading
         instrument = trading.instrument
-        subject = note.channel.subject
+        subject = event.channel.subject
         if subject != instrument.name and subject != instrument.underlying:
-            self.others(note)
+            self.others(event)
             return
+        payload = event.payload
+        try:
+            if isinstance(payload, ThalexBookPayload):
+                self._book(book_from_wire(payload, instrument, snapshot=event.snapshot))
+            elif isinstance(payload, ThalexTicker):
+                self._ticker(ticker_from_wire(payload, instrument))
+            elif isinstance(payload, ThalexIndex):
+                self._index(index_from_wire(payload))
+        except ValueError as exc:  # off the grid, or a time out of range
+            _skip_bad_value(self.ctx.stats, event, exc)
+
+    def _book(self, update: BookUpdate) -> None:
         ctx = self.ctx
+        trading = self.trading
         quoter = trading.quoter
-        payload = note.payload
-        if isinstance(payload, ThalexBookPayload):
-            try:
-                update = book_from_wire(payload, instrument, snapshot=note.snapshot)
-            except ValueError as exc:  # off the grid, or a time out of range
-                _skip_bad_value(ctx.stats, note, exc)
-                return
-            book = self.book
-            book.apply(update)
-            self.venue.observe_market(update)
-            top = book.top()
-            quoter.on_top_of_book(top)
-            now_ns = ctx.now_ns()
-            for trade in update.trades:
-                quoter.on_trade(trade)
-                ctx.emit(TradePrint(ctx.run_id, now_ns, trade))
-            bid = top.bid
-            ask = top.ask
-            trading.best_bid_ticks = None if bid is None else bid.price_ticks
-            trading.best_ask_ticks = None if ask is None else ask.price_ticks
-            ctx.emit(TopOfBookSnapshot(ctx.run_id, now_ns, top))
-        elif isinstance(payload, ThalexTicker):
-            try:
-                ticker = ticker_from_wire(payload, instrument)
-            except ValueError as exc:
-                _skip_bad_value(ctx.stats, note, exc)
-                return
-            quoter.on_ticker(ticker)
-            trading.mark_price = ticker.mark_price
-            trading.index_price = ticker.index_price
-            now_ns = ctx.now_ns()
-        elif isinstance(payload, ThalexIndex):
-            try:
-                index = index_from_wire(payload)
-            except ValueError as exc:
-                _skip_bad_value(ctx.stats, note, exc)
-                return
-            quoter.on_index(index)
-            trading.index_price = index.price
-            now_ns = ctx.now_ns()
-        else:
-            return
-        trading.last_market_data_ns = now_ns
-        ctx.stats.market_updates += 1
+        book = self.book
+        book.apply(update)
+        self.venue.observe_market(update)
+        top = book.top()
+        quoter.on_top_of_book(top)
+        now_ns = ctx.now_ns()
+        for trade in update.trades:
+            quoter.on_trade(trade)
+            ctx.emit(TradePrint(ctx.run_id, now_ns, trade))
+        bid = top.bid
+        ask = top.ask
+        trading.best_bid_ticks = None if bid is None else bid.price_ticks
+        trading.best_ask_ticks = None if ask is None else ask.price_ticks
+        ctx.emit(TopOfBookSnapshot(ctx.run_id, now_ns, top))
+        self._applied(now_ns)
+
+    def _ticker(self, ticker: Ticker) -> None:
+        trading = self.trading
+        trading.quoter.on_ticker(ticker)
+        trading.mark_price = ticker.mark_price
+        trading.index_price = ticker.index_price
+        self._applied(self.ctx.now_ns())
+
+    def _index(self, index: IndexPrice) -> None:
+        trading = self.trading
+        trading.quoter.on_index(index)
+        trading.index_price = index.price
+        self._applied(self.ctx.now_ns())
+
+    def _applied(self, now_ns: int) -> None:
+        self.trading.last_market_data_ns = now_ns
+        self.ctx.stats.market_updates += 1
         self.changed = True
 
 

@@ -112,6 +112,7 @@ async def run_session(
         with trio.fail_after(START_DEADLINE_S):
             wire = await session.request(ThalexInstrumentRequest(spec.instrument_name))
         instrument = instrument_from_wire(wire)
+        session.convert_market_data(instrument)  # its books and tickers come as domain values
         trading = ctx.trading
         if trading is None:
             trading = Trading(

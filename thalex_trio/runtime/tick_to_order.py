@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from thalex_trio.runtime.status import RunStats
-    from thalex_trio.thalex.frames import ThalexNotification
+    from thalex_trio.thalex.session import MarketEvent
 
 
 class TickToOrder:
@@ -84,7 +84,7 @@ class TickToOrder:
         """Every frame, as the reader takes it (before decoding)."""
         self._frame_ns = self.clock_ns()
 
-    def on_market(self, _note: ThalexNotification) -> None:
+    def on_market(self, _event: MarketEvent) -> None:
         """A market event from the frame just taken is being queued for the feed."""
         if self._queued == self._taken:
             # The feed has taken everything before it: this frame starts the next batch.

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import trio
 from trio_websocket import HandshakeError
@@ -36,10 +36,11 @@ if TYPE_CHECKING:
     from thalex_trio.runtime.context import RunContext, Trading
     from thalex_trio.runtime.session_task import SessionSpec
     from thalex_trio.runtime.venue import Venue, VenueEvent
-    from thalex_trio.thalex.frames import ThalexNotification
     from thalex_trio.thalex.session import ThalexSession
 
 _log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 WIND_DOWN_PASSES = 64
 """Most scheduler passes the cleanup gives the order feed to apply the last notifications
@@ -168,7 +169,7 @@ async def cancel_and_check(ctx: RunContext, venue: Venue) -> None:
         _log.info("every order cancelled")
 
 
-async def drain(stream: trio.MemoryReceiveChannel[ThalexNotification]) -> None:
+async def drain(stream: trio.MemoryReceiveChannel[T]) -> None:
     """Read and drop everything until the stream ends."""
     with contextlib.suppress(trio.EndOfChannel, trio.ClosedResourceError):
         async for _note in stream:

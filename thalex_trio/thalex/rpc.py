@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import collections
 import logging
-from typing import TypeVar, assert_never
+from typing import TYPE_CHECKING, TypeVar, assert_never
 
 from attrs import frozen
 
+from thalex_trio.domain.market import BookUpdate, Ticker
 from thalex_trio.thalex.codec import DecodeFailure, ThalexCodec, WireDecodeError
 from thalex_trio.thalex.errors import ThalexRpcError, error_from_reply
 from thalex_trio.thalex.frames import (
@@ -22,6 +23,11 @@ from thalex_trio.thalex.frames import (
     ThalexResultFrame,
 )
 from thalex_trio.thalex.wire_requests import ThalexCall
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from thalex_trio.domain.instrument import Instrument
 
 T = TypeVar("T")
 
@@ -46,8 +52,9 @@ class RpcFailure:
     error: ThalexRpcError
 
 
-Received = RpcReply | RpcFailure | ThalexNotification | None
-"""What one frame turns into; None means it was skipped (and counted)."""
+Received = RpcReply | RpcFailure | ThalexNotification | Ticker | BookUpdate | None
+"""What one frame turns into; None means it was skipped (and counted). A ticker or book of an
+instrument the caller converts (see `receive`) comes out as its domain value."""
 
 
 class RpcCorrelator:
@@ -93,14 +100,30 @@ class RpcCorrelator:
             self._skip(exc)
             raise
 
-    def receive(self, frame: bytes | str) -> Received:
-        """Turn one received frame into a reply, a failure, a notification, or None."""
+    def receive(
+        self, frame: bytes | str, domain_instruments: Mapping[str, Instrument] | None = None
+    ) -> Received:
+        """Turn one received frame into a reply, a failure, a notification, or None.
+
+        Tickers and books of `domain_instruments` (by name) come out as domain values, decoded
+        straight from the parsed frame (`ThalexCodec.decode_market_frame`). One whose values do
+        not convert (off the grid, a time out of range) comes out as the wire notification
+        instead, so the consumer's own conversion meets the value and reports it.
+        """
         try:
-            decoded = self.codec.decode_frame(frame)
+            if domain_instruments:
+                try:
+                    decoded = self.codec.decode_market_frame(frame, domain_instruments)
+                except WireDecodeError:
+                    raise
+                except ValueError:  # the frame decodes; a value in it does not convert
+                    decoded = self.codec.decode_frame(frame)
+            else:
+                decoded = self.codec.decode_frame(frame)
         except WireDecodeError as exc:
             self._skip(exc)
             return None
-        if isinstance(decoded, ThalexNotification):
+        if isinstance(decoded, (ThalexNotification, Ticker, BookUpdate)):
             return decoded
         request_id = decoded.id
         request = self._pending.pop(request_id, None) if type(request_id) is int else None

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
 
+from thalex_trio.domain.market import BookUpdate, Ticker
 from thalex_trio.thalex.channels import SYSTEM, Channel, ChannelRoute
 from thalex_trio.thalex.codec import ThalexCodec
 from thalex_trio.thalex.credentials import Credentials, JwtSigner
@@ -50,6 +51,8 @@ from thalex_trio.thalex.wire_requests import (
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable
     from contextlib import AbstractAsyncContextManager
+
+    from thalex_trio.domain.instrument import Instrument
 
 T = TypeVar("T")
 
@@ -99,6 +102,11 @@ class _Waiter:
         self.outcome: RpcReply | RpcFailure | SessionClosed | None = None
 
 
+MarketEvent = ThalexNotification | Ticker | BookUpdate
+"""An item of `ThalexSession.market_events`: a notification, or the domain value of a ticker
+or book of an instrument the session converts (`convert_market_data`)."""
+
+
 class ThalexSession:
     """A logged-in connection: typed requests, subscriptions, and two event streams.
 
@@ -111,13 +119,13 @@ class ThalexSession:
         self,
         ws: WebSocketConnection,
         codec: ThalexCodec,
-        market_send: trio.MemorySendChannel[ThalexNotification],
+        market_send: trio.MemorySendChannel[MarketEvent],
         account_send: trio.MemorySendChannel[ThalexNotification],
-        market_events: trio.MemoryReceiveChannel[ThalexNotification],
+        market_events: trio.MemoryReceiveChannel[MarketEvent],
         account_events: trio.MemoryReceiveChannel[ThalexNotification],
         on_frame: Callable[[str | bytes, int], None] | None = None,
         on_send: Callable[[str, int], None] | None = None,
-        on_market: Callable[[ThalexNotification], None] | None = None,
+        on_market: Callable[[MarketEvent], None] | None = None,
     ) -> None:
         self._ws = ws
         self._on_frame = on_frame
@@ -129,7 +137,9 @@ class ThalexSession:
         self._market_send = market_send
         self._account_send = account_send
         self.market_events = market_events
-        """Public market-data notifications (book, ticker, lwt, trades, index, instruments)."""
+        """Public market data (book, ticker, lwt, trades, index, instruments): notifications,
+        and domain values for the instruments given to `convert_market_data`."""
+        self._domain_instruments: dict[str, Instrument] = {}
         self.account_events = account_events
         """Private notifications and `system` notices; never dropped."""
         self._reconnect = trio.Event()
@@ -138,6 +148,13 @@ class ThalexSession:
         """The account selected at login (None for a public-only session)."""
 
     # -- state -------------------------------------------------------------------------------
+
+    def convert_market_data(self, instrument: Instrument) -> None:
+        """From now on, deliver `instrument`'s tickers and books on `market_events` as domain
+        `Ticker` and `BookUpdate` values, decoded straight from the frame without the wire
+        object (the hot path of the feed). A frame whose values do not convert (off the grid)
+        still arrives as its notification, for the consumer to report."""
+        self._domain_instruments[instrument.name] = instrument
 
     @property
     def rpc(self) -> RpcCorrelator:
@@ -256,9 +273,11 @@ class ThalexSession:
                     frame = await self._ws.get_message()
                     if self._on_frame is not None:
                         self._on_frame(frame, time.time_ns())
-                    received = self._rpc.receive(frame)
+                    received = self._rpc.receive(frame, self._domain_instruments)
                     if isinstance(received, ThalexNotification):
                         await self._route(received)
+                    elif isinstance(received, (Ticker, BookUpdate)):
+                        await self._queue_market(received)
                     elif received is not None:
                         self._resolve(received)
         except ConnectionClosed as exc:
@@ -272,12 +291,15 @@ class ThalexSession:
             waiter.outcome = reply
             waiter.done.set()
 
+    async def _queue_market(self, event: MarketEvent) -> None:
+        if self._on_market is not None:
+            self._on_market(event)
+        await self._market_send.send(event)
+
     async def _route(self, notification: ThalexNotification) -> None:
         route = notification.channel.kind.route
         if route is ChannelRoute.MARKET:
-            if self._on_market is not None:
-                self._on_market(notification)
-            await self._market_send.send(notification)
+            await self._queue_market(notification)
             return
         if route is ChannelRoute.SYSTEM:
             payload = notification.payload
@@ -340,7 +362,7 @@ async def open_thalex_session(
     strict: bool = False,
     on_frame: Callable[[str | bytes, int], None] | None = None,
     on_send: Callable[[str, int], None] | None = None,
-    on_market: Callable[[ThalexNotification], None] | None = None,
+    on_market: Callable[[MarketEvent], None] | None = None,
 ) -> AsyncIterator[ThalexSession]:
     """Connect, log in, set cancel-on-disconnect, subscribe, and yield the session.
 
@@ -353,13 +375,13 @@ async def open_thalex_session(
     recorder); it must return quickly, since the reader waits for it. `on_send`, if given,
     sees every request frame we send with its local time, right after the connection took it
     (its bytes are with the kernel), in the sending task; `on_market` sees every market
-    notification in the reader just before it is queued on `market_events` (with `on_frame`,
+    event in the reader just before it is queued on `market_events` (with `on_frame`,
     the runtime's tick-to-order clock tells which frame each market event came from). Both
     must return quickly too.
     """
     url = endpoint_url(network)
     codec = ThalexCodec(strict=strict)
-    market_send, market_events = trio.open_memory_channel[ThalexNotification](EVENT_BUFFER)
+    market_send, market_events = trio.open_memory_channel[MarketEvent](EVENT_BUFFER)
     account_send, account_events = trio.open_memory_channel[ThalexNotification](EVENT_BUFFER)
     async with connect(url) as ws, trio.open_nursery() as nursery:
         session = ThalexSession(
