@@ -298,57 +298,50 @@ class Order:
             )
         new_fills = tuple(f for f in update.fills if f.trade_id not in self.fill_ids)
         filled = self.filled_lots + sum(f.amount_lots for f in new_fills)
-        base = evolve(
-            self,
-            filled_lots=filled,
-            reported_filled_lots=max(self.reported_filled_lots, update.filled_lots, filled),
-            fill_ids=self.fill_ids | {f.trade_id for f in new_fills},
-            exchange_order_id=self.exchange_order_id or update.exchange_order_id,
-        )
+        # The cases below settle the order's other fields, and one `evolve` builds the result
+        # (building an Order is most of the cost of applying an update).
+        state, status, delete_reason = self.state, self.status, self.delete_reason
+        amount_lots, price_ticks = self.amount_lots, self.price_ticks
+        pending_price, pending_amount = self.pending_price_ticks, self.pending_amount_lots
         stale = update.filled_lots < self.reported_filled_lots or (
             self.status in _FINAL and update.status not in _FINAL
         )
         if stale or not authoritative:
-            return base, new_fills
-        price_ticks = self.price_ticks if update.price_ticks is None else update.price_ticks
-        if update.status in _FINAL:
-            return (
-                evolve(
-                    base,
-                    state=OrderState.TERMINAL,
-                    status=update.status,
-                    delete_reason=update.delete_reason,
-                    amount_lots=update.amount_lots,
-                    price_ticks=price_ticks,
-                    pending_price_ticks=None,
-                    pending_amount_lots=None,
-                ),
-                new_fills,
-            )
-        if self.state is OrderState.TERMINAL:
+            pass  # only the fills count
+        elif self.state is OrderState.TERMINAL and update.status not in _FINAL:
             # Active report after we learnt the order is gone (code 1): keep it gone.
-            return evolve(base, status=update.status), new_fills
-        state = self.state
-        pending_price, pending_amount = self.pending_price_ticks, self.pending_amount_lots
-        if state is OrderState.PENDING_INSERT:
-            state = OrderState.OPEN
-        elif update.change_reason is ChangeReason.AMEND:
-            # Our amend took effect (possibly with a cancel sent behind it still pending).
-            pending_price, pending_amount = None, None
-            if state is OrderState.PENDING_AMEND:
+            status = update.status
+        else:
+            status, amount_lots = update.status, update.amount_lots
+            if update.price_ticks is not None:
+                price_ticks = update.price_ticks
+            if update.status in _FINAL:
+                state, delete_reason = OrderState.TERMINAL, update.delete_reason
+                pending_price, pending_amount = None, None
+            elif state is OrderState.PENDING_INSERT:
                 state = OrderState.OPEN
-        return (
-            evolve(
-                base,
-                state=state,
-                status=update.status,
-                amount_lots=update.amount_lots,
-                price_ticks=price_ticks,
-                pending_price_ticks=pending_price,
-                pending_amount_lots=pending_amount,
-            ),
-            new_fills,
+            elif update.change_reason is ChangeReason.AMEND:
+                # Our amend took effect (possibly with a cancel sent behind it still pending).
+                pending_price, pending_amount = None, None
+                if state is OrderState.PENDING_AMEND:
+                    state = OrderState.OPEN
+        order = evolve(
+            self,
+            filled_lots=filled,
+            reported_filled_lots=max(self.reported_filled_lots, update.filled_lots, filled),
+            fill_ids=self.fill_ids | {f.trade_id for f in new_fills}
+            if new_fills
+            else self.fill_ids,
+            exchange_order_id=self.exchange_order_id or update.exchange_order_id,
+            state=state,
+            status=status,
+            delete_reason=delete_reason,
+            amount_lots=amount_lots,
+            price_ticks=price_ticks,
+            pending_price_ticks=pending_price,
+            pending_amount_lots=pending_amount,
         )
+        return order, new_fills
 
 
 ORDER_NOT_FOUND = 1
