@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING, cast
 
 import trio
 
-from thalex_trio.runtime.status import RunStats
+from thalex_trio.runtime.status import RunStats, summary_table
 from thalex_trio.runtime.tick_to_order import TickToOrder
+from thalex_trio.soak.bot import parse_summary_table
+
+from .harness import make_context
 
 if TYPE_CHECKING:
     from thalex_trio.thalex.frames import ThalexNotification
@@ -75,3 +78,17 @@ async def test_the_sample_is_the_armed_task_s_next_send() -> None:
     clock.disarm()  # every action turned moot
     clock.on_send("private/insert", 0)
     assert stats.latency_ns == [150]
+
+
+async def test_the_exit_summary_shows_each_stage_s_median() -> None:
+    await trio.lowlevel.checkpoint()
+    ctx = make_context()  # reads Trio's clock: inside a run
+    for total_ns, stages_ns in [
+        (600_000, (200_000, 100_000, 300_000)),
+        (900_000, (400_000, 100_000, 400_000)),
+        (700_000, (300_000, 200_000, 200_000)),
+    ]:
+        ctx.stats.record_latency(total_ns, stages_ns)
+    rows = parse_summary_table(summary_table(ctx, 0, 1.0))
+    assert rows["tick-to-order p50 / p99 / max"] == "700 / 900 / 900 us (3 samples)"
+    assert rows["tick-to-order p50 by stage"] == "decide 300 / plan 100 / send 300 us"

@@ -146,6 +146,7 @@ def summary_table(ctx: RunContext, exit_code: int, elapsed_s: float) -> str:
     """The table printed at exit."""
     stats = ctx.stats
     lat = stats.latency_percentiles_us()
+    stages = stats.latency_stages_p50_us()
     rows: list[tuple[str, str]] = [
         ("mode", ctx.mode),
         ("run id", str(ctx.run_id)),
@@ -171,6 +172,11 @@ def summary_table(ctx: RunContext, exit_code: int, elapsed_s: float) -> str:
             "tick-to-order p50 / p99 / max",
             f"{lat['p50_us']:.0f} / {lat['p99_us']:.0f} / {lat['max_us']:.0f} us "
             f"({len(stats.latency_ns)} samples)",
+        ),
+        (
+            "tick-to-order p50 by stage",
+            f"decide {stages['decide_p50_us']:.0f} / plan {stages['plan_p50_us']:.0f}"
+            f" / send {stages['send_p50_us']:.0f} us",
         ),
     ]
     trading = ctx.trading
