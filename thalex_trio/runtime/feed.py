@@ -58,7 +58,7 @@ async def run_market_feed(
     ctx: RunContext,
     trading: Trading,
     venue: Venue,
-    notifications: trio.MemoryReceiveChannel[MarketEvent],
+    events: trio.MemoryReceiveChannel[MarketEvent],
     others: Callable[[ThalexNotification], None],
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
@@ -67,17 +67,16 @@ async def run_market_feed(
     rest (option tickers, listing changes).
 
     Everything already queued is applied before the quote loop hears of it (newest wins: one
-    decision per batch, never one per stale update), and taking a queued notification does not
-    yield. Started (readiness) once the book has both sides, so the quote loop never starts
-    blind.
+    decision per batch, never one per stale update), and taking a queued event does not yield.
+    Started (readiness) once the book has both sides, so the quote loop never starts blind.
     """
     apply = _MarketApplier(ctx, trading, venue, others)
     clock = ctx.tick_to_order
     ready = False
-    # The session owns `notifications` (not closed here: its reader would break).
+    # The session owns `events` (not closed here: its reader would break).
     while True:
         try:
-            note = notifications.receive_nowait()
+            event = events.receive_nowait()
         except trio.WouldBlock:
             # Everything queued is applied: one decision on the newest state, then wait.
             origin_ns = clock.take_batch_origin()
@@ -89,18 +88,18 @@ async def run_market_feed(
                 if ready:
                     trading.market.publish(None, origin_ns)
             try:
-                note = await notifications.receive()
+                event = await events.receive()
             except trio.EndOfChannel:
                 break
         except trio.EndOfChannel:
             break
         clock.feed_took()
-        apply(note)
+        apply(event)
     await trio.lowlevel.checkpoint()
 
 
 class _MarketApplier:
-    """One market notification into our book, the quoter, the venue and the run's state."""
+    """One market event into our book, the quoter, the venue and the run's state."""
 
     def __init__(
         self,
@@ -115,7 +114,7 @@ class _MarketApplier:
         self.others = others
         self.book = LocalBook(trading.instrument.name)
         self.changed = False
-        """True once a notification of the instrument was applied (the feed resets it)."""
+        """True once a market event of the instrument was applied (the feed resets it)."""
 
     def __call__(self, event: MarketEvent) -> None:
         if isinstance(event, BookUpdate):
