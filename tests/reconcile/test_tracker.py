@@ -231,6 +231,14 @@ def test_interleaved_reports_converge_to_the_exchange_and_count_fills_once(
             assert tracked.state is OrderState.TERMINAL
             assert tracked.status is truth.status
     assert not tracker.has_in_flight()
+    # What we take out of the public book is what the exchange has resting there.
+    resting: tuple[dict[int, int], dict[int, int]] = ({}, {})
+    for truth in world.truth.values():
+        if truth.status is not None and truth.status.is_active:
+            side = resting[0] if truth.side is Side.BUY else resting[1]
+            left = truth.amount_lots - truth.filled
+            side[truth.price_ticks] = side.get(truth.price_ticks, 0) + left
+    assert tracker.book_lots() == resting
     tracker.prune()
     live = {t.cid for t in world.truth.values() if t.status is not None and t.status.is_active}
     assert {o.client_order_id for o in tracker.orders()} == live
@@ -304,6 +312,23 @@ def test_in_flight_orders_count_separately_and_sent_actions_follow_the_state_mac
     tracker.on_rejected(ClientOrderId(11), RequestKind.INSERT, 13)
     tracker.prune()
     assert [o.client_order_id for o in tracker.orders()] == [10]
+
+
+def test_book_lots_count_live_orders_at_their_confirmed_price_unacknowledged_ones_too() -> None:
+    tracker = OrderTracker(INSTRUMENT, ClientOrderId(7))
+    tracker.on_sent(Insert(ClientOrderId(7), INSTRUMENT.name, Side.BUY, 100, 5), 0)
+    tracker.on_sent(Insert(ClientOrderId(8), INSTRUMENT.name, Side.BUY, 100, 4), 0)
+    tracker.on_sent(Insert(ClientOrderId(9), INSTRUMENT.name, Side.SELL, 103, 3), 0)
+    # Not answered yet, all three may already show in the book.
+    assert tracker.book_lots() == ({100: 9}, {103: 3})
+    fill = _fill("f", Side.BUY, 2, cid=7)
+    tracker.on_result(
+        RequestKind.INSERT, _update(7, OrderStatus.PARTIALLY_FILLED, 2, (fill,), ChangeReason.FILL)
+    )
+    tracker.on_rejected(ClientOrderId(9), RequestKind.INSERT, 13)
+    assert tracker.book_lots() == ({100: 7}, {})
+    tracker.on_sent(Amend(ClientOrderId(7), 98, 5), 0)  # not applied until acknowledged
+    assert tracker.book_lots() == ({100: 7}, {})
 
 
 def test_fills_from_trade_history_are_counted_once() -> None:

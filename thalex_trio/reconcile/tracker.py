@@ -118,6 +118,29 @@ class OrderTracker:
                 resting_sell += lots
         return resting_buy, resting_sell, flight_buy, flight_sell
 
+    def book_lots(self) -> tuple[dict[int, int], dict[int, int]]:
+        """Our lots that may rest in the venue's public book, per price: (bids, asks).
+
+        Every live order counts at its confirmed price with what is left of it, an insert not
+        yet acknowledged included: the book update that shows it can overtake the insert's
+        answer, and seeing our own order as the market's best would make us quote around
+        ourselves. Terminal orders are out of the book.
+        """
+        bids: dict[int, int] = {}
+        asks: dict[int, int] = {}
+        for order in self._orders.values():
+            if order.state is _TERMINAL:
+                continue
+            filled = order.filled_lots
+            if order.reported_filled_lots > filled:
+                filled = order.reported_filled_lots
+            lots = order.amount_lots - filled
+            if lots <= 0:
+                continue
+            side = bids if order.side is _BUY else asks
+            side[order.price_ticks] = side.get(order.price_ticks, 0) + lots
+        return bids, asks
+
     def has_in_flight(self) -> bool:
         """True while any of our requests has no answer yet."""
         return any(o.state.in_flight for o in self._orders.values())

@@ -148,8 +148,10 @@ class _MarketApplier:
         quoter = trading.quoter
         book = self.book
         book.apply(update)
-        self.venue.observe_market(update)
-        top = book.top()
+        venue = self.venue
+        venue.observe_market(update)
+        # Live, our own orders are in the book: the quoter must see the market without them.
+        top = book.top(*trading.tracker.book_lots()) if venue.orders_in_market_book else book.top()
         quoter.on_top_of_book(top)
         now_ns = ctx.now_ns()
         for trade in update.trades:

@@ -8,12 +8,15 @@ a value travels with it, for the tick-to-order latency (`tick_to_order.py`).
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import trio
 from attrs import frozen
 
 from thalex_trio.domain.market import BookLevel, BookUpdate, TopOfBook
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 T = TypeVar("T")
 
@@ -116,13 +119,33 @@ class LocalBook:
                     side.pop(level.price_ticks, None)
         self.time_ns = update.time_ns
 
-    def top(self) -> TopOfBook:
-        """Best bid and ask (a side is None when empty)."""
-        bid = max(self.bids) if self.bids else None
-        ask = min(self.asks) if self.asks else None
+    def top(
+        self, own_bids: Mapping[int, int] | None = None, own_asks: Mapping[int, int] | None = None
+    ) -> TopOfBook:
+        """Best bid and ask (a side is None when empty).
+
+        `own_bids` / `own_asks` are our own lots per price that the book may hold: they are
+        taken out first, so the top is the rest of the market's, and a level that holds
+        nothing but ours is passed over.
+        """
         return TopOfBook(
             self.instrument_name,
-            None if bid is None else BookLevel(bid, self.bids[bid]),
-            None if ask is None else BookLevel(ask, self.asks[ask]),
+            _best(self.bids, own_bids, best_is_high=True),
+            _best(self.asks, own_asks, best_is_high=False),
             self.time_ns,
         )
+
+
+def _best(
+    levels: dict[int, int], own: Mapping[int, int] | None, *, best_is_high: bool
+) -> BookLevel | None:
+    if not own:
+        if not levels:
+            return None
+        price = max(levels) if best_is_high else min(levels)
+        return BookLevel(price, levels[price])
+    for price in sorted(levels, reverse=best_is_high):
+        lots = levels[price] - own.get(price, 0)
+        if lots > 0:
+            return BookLevel(price, lots)
+    return None

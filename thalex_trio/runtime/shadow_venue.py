@@ -300,6 +300,7 @@ class ShadowVenue:
     """`Venue` over the shadow engine for one session (see the module docstring)."""
 
     uses_connection = False
+    orders_in_market_book = False  # matched in-process: the live book never shows them
 
     def __init__(
         self, exchange: ShadowExchange, session_id: SessionId, instrument: Instrument

@@ -103,6 +103,9 @@ class Venue(Protocol):
     instrument: Instrument
     uses_connection: bool
     """True when orders travel over the session's connection (its reader must be up)."""
+    orders_in_market_book: bool
+    """True when our orders rest in the book the market feed shows (the exchange's public
+    book holds everyone's), so the feed takes them out of the top it quotes around."""
 
     async def run(
         self,
@@ -146,6 +149,7 @@ class LiveVenue:
     """Orders to Thalex over a logged-in `ThalexSession` with cancel-on-disconnect."""
 
     uses_connection = True
+    orders_in_market_book = True
 
     def __init__(self, session: ThalexSession, instrument: Instrument) -> None:
         self.session = session

@@ -1,0 +1,130 @@
+"""The market feed: the top of book it quotes around, and notifications that do not convert.
+
+- Live, our own orders rest in the exchange's public book: the feed takes them out, so the
+  quoter sees the rest of the market, not itself. Shadow orders never show in the live book,
+  so there nothing is taken out.
+- A notification whose values do not convert is counted and skipped, and the feed goes on.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+import orjson
+import trio
+
+from tests.runtime.harness import make_context
+from thalex_trio.domain.actions import Insert
+from thalex_trio.domain.enums import InstrumentKind, Side
+from thalex_trio.domain.ids import ClientOrderId
+from thalex_trio.domain.instrument import Instrument
+from thalex_trio.domain.market import BookLevel, BookUpdate
+from thalex_trio.reconcile.tracker import OrderTracker
+from thalex_trio.runtime.context import Trading
+from thalex_trio.runtime.feed import run_market_feed
+from thalex_trio.runtime.market_state import LocalBook
+from thalex_trio.strategy.quoter import Quoter
+from thalex_trio.thalex.codec import ThalexCodec
+from thalex_trio.thalex.frames import ThalexNotification
+
+if TYPE_CHECKING:
+    from thalex_trio.runtime.venue import Venue
+
+INSTRUMENT = Instrument("BTC-PERPETUAL", InstrumentKind.PERPETUAL, "BTCUSD", 1.0, 0.001, 0.001)
+CHANNEL = "book.BTC-PERPETUAL.none.10.100ms"
+
+
+class ObservingVenue:
+    """What the market feed reads of a venue: whether our orders show in the market's book,
+    and the method it calls with each book update."""
+
+    def __init__(self, *, orders_in_market_book: bool = True) -> None:
+        self.orders_in_market_book = orders_in_market_book
+        self.observed: list[BookUpdate] = []
+
+    def observe_market(self, update: BookUpdate) -> None:
+        self.observed.append(update)
+
+
+def book_frame(
+    bids: list[list[float]], asks: list[list[float]], time_s: float, *, snapshot: bool = False
+) -> bytes:
+    body = {"bid_changes": bids, "ask_changes": asks, "trades": [], "time": time_s}
+    frame: dict[str, object] = {"channel_name": CHANNEL, "notification": body}
+    if snapshot:
+        frame["snapshot"] = True
+    return orjson.dumps(frame)
+
+
+async def test_an_off_grid_book_update_is_counted_and_the_next_one_applies() -> None:
+    codec = ThalexCodec()
+    frames = [
+        book_frame([[60000, 1, 1]], [[60002, 1, 1]], 1.0, snapshot=True),
+        book_frame([[60000.5, 1, 1]], [], 2.0),  # off the 1.0 tick grid: not a price we trade
+        book_frame([[60001, 2, 2]], [], 3.0),
+    ]
+    notes = [codec.decode_frame(f) for f in frames]
+    assert all(isinstance(n, ThalexNotification) for n in notes)
+    ctx = make_context()
+    trading = Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
+    venue = ObservingVenue()
+    send, receive = trio.open_memory_channel[ThalexNotification](len(notes))
+    for note in notes:
+        send.send_nowait(cast("ThalexNotification", note))
+    send.close()
+    # Returns once the channel is drained and closed.
+    await run_market_feed(ctx, trading, cast("Venue", venue), receive, lambda _note: None)
+    assert ctx.stats.bad_market_values == 1
+    assert len(venue.observed) == 2
+    assert trading.best_bid_ticks == 60001
+    assert trading.best_ask_ticks == 60002
+
+
+def _book() -> LocalBook:
+    book = LocalBook(INSTRUMENT.name)
+    bids = (BookLevel(60_005, 10), BookLevel(60_003, 8), BookLevel(60_000, 5))
+    asks = (BookLevel(60_010, 2), BookLevel(60_012, 6))
+    book.apply(BookUpdate(INSTRUMENT.name, bids, asks, (), is_snapshot=True, time_ns=1))
+    return book
+
+
+def test_the_top_without_our_orders_is_the_rest_of_the_market() -> None:
+    book = _book()
+    plain = book.top()
+    assert (plain.bid, plain.ask) == (BookLevel(60_005, 10), BookLevel(60_010, 2))
+    assert book.top({}, {}) == plain
+    # Alone at the best bid: passed over. Sharing the best ask: the others' lots remain.
+    top = book.top({60_005: 10, 59_990: 4}, {60_010: 1})
+    assert (top.bid, top.ask) == (BookLevel(60_003, 8), BookLevel(60_010, 1))
+    # More of ours than the level shows (its update has not come yet): passed over too.
+    top = book.top({60_005: 12, 60_003: 8}, {60_010: 2, 60_012: 6})
+    assert (top.bid, top.ask) == (BookLevel(60_000, 5), None)
+
+
+async def _feed_one_snapshot(venue: ObservingVenue) -> Trading:
+    codec = ThalexCodec()
+    frame = book_frame(
+        [[60005, 0.010, 0.010], [60000, 0.005, 0.005]], [[60010, 0.002, 0.002]], 1.0, snapshot=True
+    )
+    note = codec.decode_frame(frame)
+    assert isinstance(note, ThalexNotification)
+    trading = Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
+    # Our bid of 10 lots at 60005, sent: it may be (and here is) the book's best bid.
+    trading.tracker.on_sent(Insert(ClientOrderId(1), INSTRUMENT.name, Side.BUY, 60_005, 10), 0)
+    send, receive = trio.open_memory_channel[ThalexNotification](1)
+    send.send_nowait(note)
+    send.close()
+    await run_market_feed(make_context(), trading, cast("Venue", venue), receive, lambda _: None)
+    return trading
+
+
+async def test_live_the_feed_quotes_around_the_market_without_our_own_orders() -> None:
+    trading = await _feed_one_snapshot(ObservingVenue(orders_in_market_book=True))
+    assert (trading.best_bid_ticks, trading.best_ask_ticks) == (60_000, 60_010)
+    assert trading.quoter.state.mid_ticks == 60_005.0
+
+
+async def test_in_shadow_the_live_book_is_all_market() -> None:
+    trading = await _feed_one_snapshot(ObservingVenue(orders_in_market_book=False))
+    assert (trading.best_bid_ticks, trading.best_ask_ticks) == (60_005, 60_010)
+    assert trading.quoter.state.mid_ticks == 60_007.5
