@@ -259,7 +259,8 @@ class MatchingEngine:
         return self._ex.position(instrument_name)
 
     def top_of_book(self, instrument_name: str) -> TopOfBook:
-        """The displayed best bid and ask (our own orders are not part of the market book)."""
+        """The market's best bid and ask: the book the feed drives, without the sessions'
+        resting orders (`public_top_of_book` has them)."""
         book = self._ex.books[instrument_name]
         bb, ba = book.best_bid_ticks(), book.best_ask_ticks()
         return TopOfBook(
@@ -270,11 +271,41 @@ class MatchingEngine:
         )
 
     def depth(self, instrument_name: str, n_levels: int) -> tuple[list[BookLevel], list[BookLevel]]:
-        """Up to `n_levels` displayed levels per side, best first: (bids, asks)."""
+        """Up to `n_levels` of the market's levels per side, best first: (bids, asks); the
+        sessions' resting orders are not in them (`public_depth` has them)."""
         book = self._ex.books[instrument_name]
         return (
             [BookLevel(p, q) for p, q in book.depth(Side.BUY, n_levels)],
             [BookLevel(p, q) for p, q in book.depth(Side.SELL, n_levels)],
+        )
+
+    def public_depth(
+        self, instrument_name: str, n_levels: int
+    ) -> tuple[list[BookLevel], list[BookLevel]]:
+        """The book as the exchange publishes it: the market's levels with every session's
+        resting orders added at their prices, up to `n_levels` per side, best first.
+
+        A real exchange's public book holds everyone's orders, ours included; a client that
+        quotes around the book's mid must take its own orders out, and this is what tests it.
+        """
+        bids, asks = self.depth(instrument_name, n_levels)
+        resting_bids: dict[int, int] = {}
+        resting_asks: dict[int, int] = {}
+        for order in self._ex.orders.values():
+            if order.slot < 0 or order.instrument_name != instrument_name:
+                continue
+            resting = resting_bids if order.side is Side.BUY else resting_asks
+            resting[order.price_ticks] = resting.get(order.price_ticks, 0) + order.open_lots
+        return (
+            _with_resting(bids, resting_bids, n_levels, best_is_high=True),
+            _with_resting(asks, resting_asks, n_levels, best_is_high=False),
+        )
+
+    def public_top_of_book(self, instrument_name: str) -> TopOfBook:
+        """The best bid and ask of `public_depth`: what the ticker and lwt channels show."""
+        bids, asks = self.public_depth(instrument_name, 1)
+        return TopOfBook(
+            instrument_name, bids[0] if bids else None, asks[0] if asks else None, self._ex.now_ns
         )
 
     def reference(self, instrument_name: str) -> tuple[float, float, float]:
@@ -308,3 +339,17 @@ class MatchingEngine:
             "crossed": int(st[k.ST_CROSSED]),
             "out_of_window": int(st[k.ST_OUT_OF_WINDOW]),
         }
+
+
+def _with_resting(
+    levels: list[BookLevel], resting: dict[int, int], n_levels: int, *, best_is_high: bool
+) -> list[BookLevel]:
+    """The market's best `n_levels` with resting order lots added, best first, cut to
+    `n_levels` (a market level beyond the market's own best n can never make the cut)."""
+    if not resting:
+        return levels
+    merged = dict(resting)
+    for level in levels:
+        merged[level.price_ticks] = merged.get(level.price_ticks, 0) + level.amount_lots
+    prices = sorted((p for p, lots in merged.items() if lots > 0), reverse=best_is_high)
+    return [BookLevel(p, merged[p]) for p in prices[:n_levels]]

@@ -3,8 +3,9 @@ delay (API.md §9). Each update is encoded once and the same bytes go to every s
 
 Book updates carry absolute level sizes (0 removes a level), so a subscriber that joined with
 a newer snapshot can apply a shared update safely. Ticker, lwt and index are sent when they
-change; book updates when levels changed or trades printed. Our own orders are not in the
-published book: the engine keeps them beside the market's book, not in it.
+change; book updates when levels changed or trades printed. As on the real exchange, the
+published book, ticker and lwt hold the sessions' resting orders beside the market's
+(`MatchingEngine.public_depth`), so a client sees its own quotes in them.
 
 Listed options (options.py) have instruments and tickers only: no book, lwt or trades.
 """
@@ -243,7 +244,7 @@ class MarketPublisher:
 
     def _levels(self, channel: Channel, nlevels: int) -> tuple[dict[int, int], dict[int, int]]:
         assert channel.subject is not None
-        bids, asks = self._engine.depth(channel.subject, nlevels)
+        bids, asks = self._engine.public_depth(channel.subject, nlevels)
         return (
             {lv.price_ticks: lv.amount_lots for lv in bids},
             {lv.price_ticks: lv.amount_lots for lv in asks},
@@ -334,7 +335,8 @@ class MarketPublisher:
         return None
 
     def mid(self, instrument_name: str) -> float | None:
-        """Mid of the displayed book, None when a side is empty."""
+        """Mid of the market's book (without the sessions' orders, which must not move the
+        fallback mark), None when a side is empty."""
         top = self._engine.top_of_book(instrument_name)
         if top.bid is None or top.ask is None:
             return None
@@ -412,7 +414,7 @@ class MarketPublisher:
             return None
         mark, index = refs
         inst = self._instruments[instrument_name]
-        top = self._engine.top_of_book(instrument_name)
+        top = self._engine.public_top_of_book(instrument_name)
         perp = inst.kind is InstrumentKind.PERPETUAL
         funding = self._engine.reference(instrument_name)[2]
         return ThalexTicker(
@@ -435,7 +437,7 @@ class MarketPublisher:
         if refs is None:
             return None
         inst = self._instruments[instrument_name]
-        top = self._engine.top_of_book(instrument_name)
+        top = self._engine.public_top_of_book(instrument_name)
 
         def level(price_ticks: int, lots: int) -> ThalexBookLevel:
             amount = inst.lots_to_amount(lots)
@@ -462,7 +464,7 @@ class MarketPublisher:
     def book(self, instrument_name: str) -> ThalexBook:
         """`public/book`: 5 levels a side."""
         inst = self._instruments[instrument_name]
-        bids, asks = self._engine.depth(instrument_name, PUBLIC_BOOK_LEVELS)
+        bids, asks = self._engine.public_depth(instrument_name, PUBLIC_BOOK_LEVELS)
 
         def row(price_ticks: int, lots: int) -> ThalexBookLevel:
             amount = inst.lots_to_amount(lots)
