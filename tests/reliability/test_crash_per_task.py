@@ -61,6 +61,7 @@ TARGETS = [
     Target("persistence tap", session_task, "run_persistence_tap"),
     Target("position audit", session_task, "run_position_audit"),
     Target("reconnect notice watcher", session_task, "_watch_reconnect_notice"),
+    Target("book refresher", session_task, "_refresh_book"),
     Target("options pipeline", OptionsPipeline, "run", options=True),
     Target("venue order forwarder", LiveVenue, "run"),
     Target("session reader", ThalexSession, "run_reader"),

@@ -47,6 +47,7 @@ async def test_quotes_both_sides_fills_and_matches_the_simulator(
         position = ctx.trading.tracker.position
         assert position.size_lots == server.position().size_lots
         assert position.fill_count == ctx.stats.fills
+        assert ctx.stats.book_refreshes == 0  # our book and the ticker always agreed
         assert server.open_orders() == []
         assert runtime_tasks_left() == []
     # Orders follow the market: our average quote moves with the mid.

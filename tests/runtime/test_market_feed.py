@@ -1,8 +1,11 @@
-"""The market feed: the top of book it quotes around, and notifications that do not convert.
+"""The market feed: the top of book it quotes around, doubts about our copy of the book, and
+notifications that do not convert.
 
 - Live, our own orders rest in the exchange's public book: the feed takes them out, so the
   quoter sees the rest of the market, not itself. Shadow orders never show in the live book,
   so there nothing is taken out.
+- A ticker that keeps naming another best bid or ask than our book's (a book delta was lost)
+  makes the feed ask for a fresh snapshot (`Trading.book_doubt`), once.
 - A notification whose values do not convert is counted and skipped, and the feed goes on.
 """
 
@@ -18,14 +21,16 @@ from thalex_trio.domain.actions import Insert
 from thalex_trio.domain.enums import InstrumentKind, Side
 from thalex_trio.domain.ids import ClientOrderId
 from thalex_trio.domain.instrument import Instrument
-from thalex_trio.domain.market import BookLevel, BookUpdate
+from thalex_trio.domain.market import BookLevel, BookUpdate, Ticker
 from thalex_trio.reconcile.tracker import OrderTracker
+from thalex_trio.runtime.book_check import BOOK_DOUBT_TOLERANCE_S
 from thalex_trio.runtime.context import Trading
 from thalex_trio.runtime.feed import run_market_feed
 from thalex_trio.runtime.market_state import LocalBook
 from thalex_trio.strategy.quoter import Quoter
 from thalex_trio.thalex.codec import ThalexCodec
 from thalex_trio.thalex.frames import ThalexNotification
+from thalex_trio.thalex.session import MarketEvent
 
 if TYPE_CHECKING:
     from thalex_trio.runtime.venue import Venue
@@ -128,3 +133,41 @@ async def test_in_shadow_the_live_book_is_all_market() -> None:
     trading = await _feed_one_snapshot(ObservingVenue(orders_in_market_book=False))
     assert (trading.best_bid_ticks, trading.best_ask_ticks) == (60_005, 60_010)
     assert trading.quoter.state.mid_ticks == 60_007.5
+
+
+async def test_a_ticker_that_keeps_disagreeing_with_our_book_asks_for_a_snapshot_once(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    ctx = make_context()
+    trading = Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
+    snapshot = BookUpdate(
+        INSTRUMENT.name, (BookLevel(60_000, 5),), (BookLevel(60_002, 5),), (), True, 1
+    )
+    doubts: list[float] = []
+
+    async def produce(send: trio.MemorySendChannel[MarketEvent]) -> None:
+        async with send:
+            await send.send(snapshot)
+            # The delta that took the 60000 bid away was lost: the exchange's bid is 59999.
+            for _ in range(12):
+                await trio.sleep(0.5)
+                await send.send(
+                    Ticker(INSTRUMENT.name, 60_001.0, 60_001.0, 1, 59_999.0, 0.005, 60_002.0, 0.005)
+                )
+
+    async def watch() -> None:
+        while True:
+            await trading.book_doubt.wait()
+            doubts.append(trio.current_time())
+
+    send, receive = trio.open_memory_channel[MarketEvent](16)
+    start = trio.current_time()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(watch)
+        nursery.start_soon(produce, send)
+        await run_market_feed(
+            ctx, trading, cast("Venue", ObservingVenue()), receive, lambda _: None
+        )
+        nursery.cancel_scope.cancel()
+    # The first disagreeing ticker came at 0.5 s; the doubt counts from then.
+    assert [round(t - start, 1) for t in doubts] == [0.5 + BOOK_DOUBT_TOLERANCE_S]

@@ -96,6 +96,9 @@ class Trading:
     session_start_ns: int | None = None
     """Wall time the current session started (the position audit and the cleanup read the
     trade history from there)."""
+    book_doubt: Signal = field(factory=Signal)
+    """Set by the market feed when our book looks like it lost a delta (`book_check.py`): the
+    session resubscribes the book for a fresh snapshot."""
     position_doubt: Signal = field(factory=Signal)
     """Set while our position differs from the venue's (watchdog) or an order was not found
     (executor): the position audit asks the venue at once (see `run_position_audit`)."""

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, assert_never
 import trio
 
 from thalex_trio.domain.events import FillEvent, OrderEvent, TopOfBookSnapshot, TradePrint
+from thalex_trio.domain.instrument import OffGridError
 from thalex_trio.domain.market import BookUpdate, IndexPrice, Ticker
+from thalex_trio.runtime.book_check import (
+    BOOK_DOUBT_TOLERANCE_S,
+    BOOK_SNAPSHOT_RETRY_S,
+    BookCheck,
+)
 from thalex_trio.runtime.market_state import LocalBook
 from thalex_trio.runtime.venue import OrderNote, PositionNote
 from thalex_trio.thalex.to_domain import book_from_wire, index_from_wire, ticker_from_wire
@@ -113,6 +119,9 @@ class _MarketApplier:
         self.venue = venue
         self.others = others
         self.book = LocalBook(trading.instrument.name)
+        self.check = BookCheck(
+            round(BOOK_DOUBT_TOLERANCE_S * 1e9), round(BOOK_SNAPSHOT_RETRY_S * 1e9)
+        )
         self.changed = False
         """True once a market event of the instrument was applied (the feed resets it)."""
 
@@ -147,13 +156,18 @@ class _MarketApplier:
         trading = self.trading
         quoter = trading.quoter
         book = self.book
+        now_ns = ctx.now_ns()
         book.apply(update)
+        if update.is_snapshot:
+            ctx.stats.book_snapshots += 1
+            self.check.on_snapshot()
         venue = self.venue
         venue.observe_market(update)
+        whole = book.top()  # what the exchange shows, our orders included
+        self.check.on_book(whole, now_ns)
         # Live, our own orders are in the book: the quoter must see the market without them.
-        top = book.top(*trading.tracker.book_lots()) if venue.orders_in_market_book else book.top()
+        top = book.top(*trading.tracker.book_lots()) if venue.orders_in_market_book else whole
         quoter.on_top_of_book(top)
-        now_ns = ctx.now_ns()
         for trade in update.trades:
             quoter.on_trade(trade)
             ctx.emit(TradePrint(ctx.run_id, now_ns, trade))
@@ -169,7 +183,16 @@ class _MarketApplier:
         trading.quoter.on_ticker(ticker)
         trading.mark_price = ticker.mark_price
         trading.index_price = ticker.index_price
-        self._applied(self.ctx.now_ns())
+        now_ns = self.ctx.now_ns()
+        if self.book.time_ns:  # a book to compare with (its snapshot came)
+            try:
+                bid = _ticks_or_none(trading.instrument.price_to_ticks, ticker.best_bid_price)
+                ask = _ticks_or_none(trading.instrument.price_to_ticks, ticker.best_ask_price)
+            except OffGridError:
+                pass  # not a price of ours to compare: the next ticker will do
+            else:
+                self.check.on_ticker(bid, ask, self.book.top(), now_ns)
+        self._applied(now_ns)
 
     def _index(self, index: IndexPrice) -> None:
         trading = self.trading
@@ -178,9 +201,22 @@ class _MarketApplier:
         self._applied(self.ctx.now_ns())
 
     def _applied(self, now_ns: int) -> None:
-        self.trading.last_market_data_ns = now_ns
+        trading = self.trading
+        trading.last_market_data_ns = now_ns
         self.ctx.stats.market_updates += 1
         self.changed = True
+        if self.check.snapshot_due(now_ns):
+            _log.warning(
+                "%s: our book disagrees with the exchange's (crossed, or not the ticker's best"
+                " bid and ask) for %g s: asking for a fresh snapshot",
+                trading.instrument.name,
+                BOOK_DOUBT_TOLERANCE_S,
+            )
+            trading.book_doubt.set()
+
+
+def _ticks_or_none(to_ticks: Callable[[float], int], price: float | None) -> int | None:
+    return None if price is None else to_ticks(price)
 
 
 async def run_order_feed(

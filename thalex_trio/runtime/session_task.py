@@ -37,6 +37,7 @@ from thalex_trio.runtime.watchdog import run_watchdog
 from thalex_trio.runtime.wind_down import wind_down
 from thalex_trio.thalex.channels import (
     SYSTEM,
+    Channel,
     ChannelKind,
     Delay,
     book_channel,
@@ -45,7 +46,7 @@ from thalex_trio.thalex.channels import (
     ticker_channel,
 )
 from thalex_trio.thalex.credentials import Credentials
-from thalex_trio.thalex.errors import ReconnectRequested
+from thalex_trio.thalex.errors import ReconnectRequested, SessionClosed
 from thalex_trio.thalex.network import Network
 from thalex_trio.thalex.session import default_connector, open_thalex_session
 from thalex_trio.thalex.to_domain import instrument_from_wire
@@ -70,8 +71,16 @@ FIRST_BOOK_DEADLINE_S = 15.0
 CLEANUP_DEADLINE_S = 5.0
 """Cancelling every order at the end of a session must finish within this."""
 
+BOOK_REFRESH_DEADLINE_S = 5.0
+"""Resubscribing the book for a fresh snapshot must be answered within this."""
+
 VENUE_EVENT_BUFFER = 1024
 """Order and position events between the venue and the order feed (never dropped)."""
+
+
+class BookRefreshFailed(SessionClosed):
+    """Resubscribing the book got no answer in time: the connection counts as dead, and the
+    restart policy starts a new session (which subscribes with a fresh snapshot)."""
 
 
 @frozen
@@ -181,9 +190,10 @@ async def _trade(
     name = trading.instrument.name
     venue_send, venue_receive = venue_events
     with venue_send, venue_receive:
+        book = book_channel(name, delay=Delay.RAW)
         with trio.fail_after(START_DEADLINE_S):
             channels = [
-                book_channel(name, delay=Delay.RAW),
+                book,
                 ticker_channel(name),
                 price_index_channel(spec.underlying),
             ]
@@ -215,12 +225,31 @@ async def _trade(
             nursery.start_soon(run_persistence_tap, ctx, trading)
             nursery.start_soon(run_position_audit, ctx, trading, venue)
             nursery.start_soon(_watch_reconnect_notice, session)
+            nursery.start_soon(_refresh_book, ctx, session, trading, book)
             if options is not None:
                 nursery.start_soon(options.run, session)
 
 
 def _ignore(_note: ThalexNotification) -> None:
     """Market notifications of other instruments (none are subscribed without options)."""
+
+
+async def _refresh_book(
+    ctx: RunContext, session: ThalexSession, trading: Trading, book: Channel
+) -> None:
+    """Resubscribe the book whenever the feed doubts our copy of it: the exchange answers a
+    new subscription with a snapshot, which replaces our book whole."""
+    while True:
+        await trading.book_doubt.wait()
+        with trio.move_on_after(BOOK_REFRESH_DEADLINE_S) as attempt:
+            await session.unsubscribe([book])
+            await session.subscribe([book])
+            ctx.stats.book_refreshes += 1
+        if attempt.cancelled_caught:
+            # Left between the two, we would have no book at all: start a new session.
+            raise BookRefreshFailed(
+                f"resubscribing {book.name} got no answer in {BOOK_REFRESH_DEADLINE_S:g} s"
+            )
 
 
 async def _watch_reconnect_notice(session: ThalexSession) -> None:

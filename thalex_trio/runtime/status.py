@@ -36,6 +36,8 @@ class RunStats:
     plans: int = 0  # executor
     market_updates: int = 0  # feed
     bad_market_values: int = 0  # feed: notifications skipped because their values do not convert
+    book_snapshots: int = 0  # feed: book snapshots applied (one per subscription)
+    book_refreshes: int = 0  # session: book resubscribed because the feed doubted our copy
     round_trip_s: float | None = None  # executor: the latest request round trip
     latency_ns: list[int] = field(factory=list)  # tick-to-order clock
     latency_stages_ns: list[tuple[int, int, int]] = field(factory=list)
@@ -167,6 +169,7 @@ def summary_table(ctx: RunContext, exit_code: int, elapsed_s: float) -> str:
         ("orders per second", f"{stats.orders_sent / max(elapsed_s, 1e-9):.1f}"),
         ("rejects / throttles", f"{stats.rejects} / {stats.throttles}"),
         ("reconnects", str(stats.disconnects)),
+        ("book resnapshots", str(stats.book_refreshes)),
         ("fills", f"{stats.fills}"),
         (
             "tick-to-order p50 / p99 / max",
