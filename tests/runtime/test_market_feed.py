@@ -6,6 +6,7 @@ notifications that do not convert.
   so there nothing is taken out.
 - A ticker that keeps naming another best bid or ask than our book's (a book delta was lost)
   makes the feed ask for a fresh snapshot (`Trading.book_doubt`), once.
+- The stale-data clock runs on the instrument's book and ticker: the index does not reset it.
 - A notification whose values do not convert is counted and skipped, and the feed goes on.
 """
 
@@ -171,3 +172,41 @@ async def test_a_ticker_that_keeps_disagreeing_with_our_book_asks_for_a_snapshot
         nursery.cancel_scope.cancel()
     # The first disagreeing ticker came at 0.5 s; the doubt counts from then.
     assert [round(t - start, 1) for t in doubts] == [0.5 + BOOK_DOUBT_TOLERANCE_S]
+
+
+async def test_the_index_alone_does_not_keep_market_data_fresh(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    ctx = make_context()
+    trading = Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
+    snapshot = BookUpdate(
+        INSTRUMENT.name, (BookLevel(60_000, 5),), (BookLevel(60_002, 5),), (), True, 1
+    )
+    stamps: list[int | None] = []
+    index_frame = {
+        "channel_name": "price_index.BTCUSD",
+        "notification": {"index_name": "BTCUSD", "price": 60001.0, "timestamp": 1.0},
+    }
+    index_note = ThalexCodec().decode_frame(orjson.dumps(index_frame))
+    assert isinstance(index_note, ThalexNotification)
+
+    async def produce(send: trio.MemorySendChannel[MarketEvent]) -> None:
+        async with send:
+            await send.send(snapshot)
+            await trio.sleep(0.1)  # the feed applies it
+            stamps.append(trading.last_market_data_ns)
+            for _ in range(3):  # the book and ticker go silent; the index goes on
+                await trio.sleep(1.0)
+                await send.send(index_note)
+            await trio.sleep(0.1)
+            stamps.append(trading.last_market_data_ns)
+
+    send, receive = trio.open_memory_channel[MarketEvent](16)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(produce, send)
+        await run_market_feed(
+            ctx, trading, cast("Venue", ObservingVenue()), receive, lambda _: None
+        )
+    assert stamps[0] is not None
+    assert stamps == [stamps[0], stamps[0]]
+    assert trading.index_price == 60_001.0  # applied all the same

@@ -108,6 +108,8 @@ class Trading:
     index_price: float | None = None
     """The underlying's index (feed: the index channel and the instrument's ticker)."""
     last_market_data_ns: int | None = None
+    """Wall time the instrument's book or ticker last came (the stale-data limit's clock; the
+    underlying's index does not count)."""
     best_bid_ticks: int | None = None
     best_ask_ticks: int | None = None
     last_fill_ns: int | None = None

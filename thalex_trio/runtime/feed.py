@@ -198,11 +198,14 @@ class _MarketApplier:
         trading = self.trading
         trading.quoter.on_index(index)
         trading.index_price = index.price
-        self._applied(self.ctx.now_ns())
+        # Not our instrument's data: an index that keeps ticking must not hide a book and a
+        # ticker gone silent from the stale-data limit.
+        self._applied(self.ctx.now_ns(), instrument_data=False)
 
-    def _applied(self, now_ns: int) -> None:
+    def _applied(self, now_ns: int, *, instrument_data: bool = True) -> None:
         trading = self.trading
-        trading.last_market_data_ns = now_ns
+        if instrument_data:
+            trading.last_market_data_ns = now_ns
         self.ctx.stats.market_updates += 1
         self.changed = True
         if self.check.snapshot_due(now_ns):
