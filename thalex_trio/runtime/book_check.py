@@ -10,8 +10,10 @@ changes again, and we would quote around a top the market no longer has. Two sig
 
 A ticker can overtake the book delta of the same change, so a sign counts only once it has
 lasted `tolerance_ns`; any agreement in between clears it. Then a fresh snapshot is due (the
-session resubscribes the book), asked again after `retry_ns` if none has come. Pure: the
-feed calls it with its clock's readings.
+session resubscribes the book). Snapshots are asked for at most every `retry_ns`; when the
+doubt keeps coming back right after each one (a disagreement no snapshot cures, such as a
+ticker that counts liquidity the book does not), the interval doubles up to `max_retry_ns`,
+and a calm spell brings it back. Pure: the feed calls it with its clock's readings.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ throttled to 100 ms, so an honest disagreement with the book ends well within th
 BOOK_SNAPSHOT_RETRY_S = 10.0
 """After asking for a snapshot, how long before asking again if the doubt stays."""
 
+BOOK_SNAPSHOT_MAX_RETRY_S = 600.0
+"""The longest interval between snapshots asked for, however often the doubt comes back."""
+
 
 class BookCheck:
     """Signs that our book lost a delta, and when to ask for a fresh snapshot."""
@@ -35,23 +40,28 @@ class BookCheck:
     __slots__ = (
         "_asked_ns",
         "_crossed_since_ns",
+        "_interval_ns",
         "_mismatch_since_ns",
         "_ticker_top",
+        "max_retry_ns",
         "retry_ns",
         "tolerance_ns",
     )
 
-    def __init__(self, tolerance_ns: int, retry_ns: int) -> None:
+    def __init__(self, tolerance_ns: int, retry_ns: int, max_retry_ns: int) -> None:
         self.tolerance_ns = tolerance_ns
         self.retry_ns = retry_ns
+        self.max_retry_ns = max_retry_ns
+        self._interval_ns = retry_ns
         self._crossed_since_ns: int | None = None
         self._mismatch_since_ns: int | None = None
         self._ticker_top: tuple[int | None, int | None] | None = None
         self._asked_ns: int | None = None
 
     def on_snapshot(self) -> None:
-        """A snapshot replaced our book: nothing is in doubt any more."""
-        self._crossed_since_ns = self._mismatch_since_ns = self._asked_ns = None
+        """A snapshot replaced our book: nothing is in doubt any more (the pace of asking
+        stays: a doubt that comes straight back slows it down)."""
+        self._crossed_since_ns = self._mismatch_since_ns = None
 
     def on_book(self, top: TopOfBook, now_ns: int) -> None:
         """Our book's top (own orders included) after an update."""
@@ -77,15 +87,17 @@ class BookCheck:
     def snapshot_due(self, now_ns: int) -> bool:
         """True when a sign has lasted long enough and no snapshot was asked for lately; it
         then counts as asked."""
-        since = self._crossed_since_ns
-        if since is None or (
-            self._mismatch_since_ns is not None and self._mismatch_since_ns < since
-        ):
-            since = self._mismatch_since_ns
-        if since is None or now_ns - since < self.tolerance_ns:
+        signs = [t for t in (self._crossed_since_ns, self._mismatch_since_ns) if t is not None]
+        if not signs or now_ns - min(signs) < self.tolerance_ns:
             return False
-        if self._asked_ns is not None and now_ns - self._asked_ns < self.retry_ns:
-            return False
+        asked = self._asked_ns
+        if asked is not None:
+            if now_ns - asked < self._interval_ns:
+                return False
+            if now_ns - asked < 2 * self._interval_ns:  # back right after the last snapshot
+                self._interval_ns = min(2 * self._interval_ns, self.max_retry_ns)
+            else:
+                self._interval_ns = self.retry_ns
         self._asked_ns = now_ns
         return True
 

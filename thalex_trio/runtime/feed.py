@@ -19,6 +19,7 @@ from thalex_trio.domain.instrument import OffGridError
 from thalex_trio.domain.market import BookUpdate, IndexPrice, Ticker
 from thalex_trio.runtime.book_check import (
     BOOK_DOUBT_TOLERANCE_S,
+    BOOK_SNAPSHOT_MAX_RETRY_S,
     BOOK_SNAPSHOT_RETRY_S,
     BookCheck,
 )
@@ -120,7 +121,9 @@ class _MarketApplier:
         self.others = others
         self.book = LocalBook(trading.instrument.name)
         self.check = BookCheck(
-            round(BOOK_DOUBT_TOLERANCE_S * 1e9), round(BOOK_SNAPSHOT_RETRY_S * 1e9)
+            round(BOOK_DOUBT_TOLERANCE_S * 1e9),
+            round(BOOK_SNAPSHOT_RETRY_S * 1e9),
+            round(BOOK_SNAPSHOT_MAX_RETRY_S * 1e9),
         )
         self.changed = False
         """True once a market event of the instrument was applied (the feed resets it)."""
