@@ -37,6 +37,16 @@ if TYPE_CHECKING:
     from thalex_trio.runtime.venue import Venue
 
 INSTRUMENT = Instrument("BTC-PERPETUAL", InstrumentKind.PERPETUAL, "BTCUSD", 1.0, 0.001, 0.001)
+SNAPSHOT = BookUpdate(
+    INSTRUMENT.name, (BookLevel(60_000, 5),), (BookLevel(60_002, 5),), (), True, 1
+)
+"""A two-sided book: 5 lots bid at 60000, 5 offered at 60002."""
+
+
+def _trading() -> Trading:
+    return Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
+
+
 CHANNEL = "book.BTC-PERPETUAL.none.10.100ms"
 
 
@@ -72,7 +82,7 @@ async def test_an_off_grid_book_update_is_counted_and_the_next_one_applies() -> 
     notes = [codec.decode_frame(f) for f in frames]
     assert all(isinstance(n, ThalexNotification) for n in notes)
     ctx = make_context()
-    trading = Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
+    trading = _trading()
     venue = ObservingVenue()
     send, receive = trio.open_memory_channel[ThalexNotification](len(notes))
     for note in notes:
@@ -114,7 +124,7 @@ async def _feed_one_snapshot(venue: ObservingVenue) -> Trading:
     )
     note = codec.decode_frame(frame)
     assert isinstance(note, ThalexNotification)
-    trading = Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
+    trading = _trading()
     # Our bid of 10 lots at 60005, sent: it may be (and here is) the book's best bid.
     trading.tracker.on_sent(Insert(ClientOrderId(1), INSTRUMENT.name, Side.BUY, 60_005, 10), 0)
     send, receive = trio.open_memory_channel[ThalexNotification](1)
@@ -140,15 +150,12 @@ async def test_a_ticker_that_keeps_disagreeing_with_our_book_asks_for_a_snapshot
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     ctx = make_context()
-    trading = Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
-    snapshot = BookUpdate(
-        INSTRUMENT.name, (BookLevel(60_000, 5),), (BookLevel(60_002, 5),), (), True, 1
-    )
+    trading = _trading()
     doubts: list[float] = []
 
     async def produce(send: trio.MemorySendChannel[MarketEvent]) -> None:
         async with send:
-            await send.send(snapshot)
+            await send.send(SNAPSHOT)
             # The delta that took the 60000 bid away was lost: the exchange's bid is 59999.
             for _ in range(12):
                 await trio.sleep(0.5)
@@ -178,10 +185,7 @@ async def test_the_index_alone_does_not_keep_market_data_fresh(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
     ctx = make_context()
-    trading = Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
-    snapshot = BookUpdate(
-        INSTRUMENT.name, (BookLevel(60_000, 5),), (BookLevel(60_002, 5),), (), True, 1
-    )
+    trading = _trading()
     stamps: list[int | None] = []
     index_frame = {
         "channel_name": "price_index.BTCUSD",
@@ -192,7 +196,7 @@ async def test_the_index_alone_does_not_keep_market_data_fresh(
 
     async def produce(send: trio.MemorySendChannel[MarketEvent]) -> None:
         async with send:
-            await send.send(snapshot)
+            await send.send(SNAPSHOT)
             await trio.sleep(0.1)  # the feed applies it
             stamps.append(trading.last_market_data_ns)
             for _ in range(3):  # the book and ticker go silent; the index goes on
