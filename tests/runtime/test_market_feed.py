@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, cast
 
 import orjson
 import trio
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.runtime.harness import make_context
 from thalex_trio.domain.actions import Insert
@@ -214,3 +216,33 @@ async def test_the_index_alone_does_not_keep_market_data_fresh(
     assert stamps[0] is not None
     assert stamps == [stamps[0], stamps[0]]
     assert trading.index_price == 60_001.0  # applied all the same
+
+
+@given(
+    bids=st.dictionaries(st.integers(59_990, 60_000), st.integers(1, 9), max_size=8),
+    asks=st.dictionaries(st.integers(60_001, 60_011), st.integers(1, 9), max_size=8),
+    own=st.dictionaries(st.integers(59_990, 60_011), st.integers(1, 12), max_size=6),
+)
+def test_the_top_without_ours_is_the_best_level_left_with_something_of_others(
+    bids: dict[int, int], asks: dict[int, int], own: dict[int, int]
+) -> None:
+    book = LocalBook(INSTRUMENT.name)
+    book.apply(
+        BookUpdate(
+            INSTRUMENT.name,
+            tuple(BookLevel(p, q) for p, q in bids.items()),
+            tuple(BookLevel(p, q) for p, q in asks.items()),
+            (),
+            is_snapshot=True,
+            time_ns=1,
+        )
+    )
+    own_bids = {p: q for p, q in own.items() if p <= 60_000}
+    own_asks = {p: q for p, q in own.items() if p > 60_000}
+    others_bids = {p: q - own_bids.get(p, 0) for p, q in bids.items() if q > own_bids.get(p, 0)}
+    others_asks = {p: q - own_asks.get(p, 0) for p, q in asks.items() if q > own_asks.get(p, 0)}
+    top = book.top(own_bids, own_asks)
+    best_bid = max(others_bids, default=None)
+    best_ask = min(others_asks, default=None)
+    assert top.bid == (None if best_bid is None else BookLevel(best_bid, others_bids[best_bid]))
+    assert top.ask == (None if best_ask is None else BookLevel(best_ask, others_asks[best_ask]))
