@@ -29,6 +29,7 @@ from ..thalex.keys import private_pem, rsa_key
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
+    from thalex_trio.domain.events import StoreEvent
     from thalex_trio.domain.instrument import Instrument
     from thalex_trio.runtime.outcome import Outcome
     from thalex_trio.runtime.venue import Venue
@@ -64,6 +65,16 @@ async def open_server(
     config = SimServerConfig(listen=False, wall_clock=wall_clock, market=market, seed=seed)
     async with open_sim_server(config, public_keys={KEY_ID: rsa_key().public_key()}) as server:
         yield server
+
+
+class RecordingSink:
+    """Keeps every event the run emits."""
+
+    def __init__(self) -> None:
+        self.events: list[StoreEvent] = []
+
+    def emit(self, event: StoreEvent) -> None:
+        self.events.append(event)
 
 
 def make_context(limits: RiskLimits = LIMITS) -> RunContext:

@@ -7,6 +7,7 @@ notifications that do not convert.
 - A ticker that keeps naming another best bid or ask than our book's (a book delta was lost)
   makes the feed ask for a fresh snapshot (`Trading.book_doubt`), once.
 - The stale-data clock runs on the instrument's book and ticker: the index does not reset it.
+- A snapshot's trades (which may repeat old ones) are not applied; a delta's are.
 - A notification whose values do not convert is counted and skipped, and the feed goes on.
 """
 
@@ -19,12 +20,13 @@ import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.runtime.harness import make_context
+from tests.runtime.harness import RecordingSink, make_context
 from thalex_trio.domain.actions import Insert
 from thalex_trio.domain.enums import InstrumentKind, Side
+from thalex_trio.domain.events import TradePrint
 from thalex_trio.domain.ids import ClientOrderId
 from thalex_trio.domain.instrument import Instrument
-from thalex_trio.domain.market import BookLevel, BookUpdate, Ticker
+from thalex_trio.domain.market import BookLevel, BookUpdate, Ticker, Trade
 from thalex_trio.reconcile.tracker import OrderTracker
 from thalex_trio.runtime.book_check import BOOK_DOUBT_TOLERANCE_S
 from thalex_trio.runtime.context import Trading
@@ -246,3 +248,35 @@ def test_the_top_without_ours_is_the_best_level_left_with_something_of_others(
     best_ask = min(others_asks, default=None)
     assert top.bid == (None if best_bid is None else BookLevel(best_bid, others_bids[best_bid]))
     assert top.ask == (None if best_ask is None else BookLevel(best_ask, others_asks[best_ask]))
+
+
+class TradeCountingQuoter(Quoter):
+    """A quoter that also keeps the trades it was given."""
+
+    def __init__(self, instrument: Instrument) -> None:
+        super().__init__(instrument)
+        self.trades: list[Trade] = []
+
+    def on_trade(self, trade: Trade) -> None:
+        self.trades.append(trade)
+        super().on_trade(trade)
+
+
+async def test_only_the_trades_of_deltas_are_applied() -> None:
+    ctx = make_context()
+    sink = RecordingSink()
+    ctx.sink = sink
+    quoter = TradeCountingQuoter(INSTRUMENT)
+    trading = Trading(INSTRUMENT, quoter, OrderTracker(INSTRUMENT))
+    old = Trade(INSTRUMENT.name, 60_001, 3, Side.BUY, 1)
+    new = Trade(INSTRUMENT.name, 60_000, 2, Side.SELL, 2)
+    # The snapshot after a (re)subscription repeats a trade from before it.
+    snapshot = BookUpdate(INSTRUMENT.name, SNAPSHOT.bids, SNAPSHOT.asks, (old,), True, 1)
+    delta = BookUpdate(INSTRUMENT.name, (BookLevel(60_000, 3),), (), (new,), False, 2)
+    send, receive = trio.open_memory_channel[MarketEvent](2)
+    send.send_nowait(snapshot)
+    send.send_nowait(delta)
+    send.close()
+    await run_market_feed(ctx, trading, cast("Venue", ObservingVenue()), receive, lambda _: None)
+    assert quoter.trades == [new]
+    assert [e.trade for e in sink.events if isinstance(e, TradePrint)] == [new]

@@ -15,25 +15,14 @@ from thalex_trio.runtime.outcome import Outcome
 from thalex_trio.runtime.position_audit import POSITION_AUDIT_S
 from thalex_trio.sim.server.faults import FaultPlan, ScopedChance
 
-from .harness import make_context, open_server, run_bot, runtime_tasks_left
+from .harness import RecordingSink, make_context, open_server, run_bot, runtime_tasks_left
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from thalex_trio.domain.events import StoreEvent
     from thalex_trio.domain.fill import Fill
     from thalex_trio.sim.engine.reports import SessionId
     from thalex_trio.sim.server.connection import Connection
-
-
-class RecordingSink:
-    """Keeps every event the run emits."""
-
-    def __init__(self) -> None:
-        self.events: list[StoreEvent] = []
-
-    def emit(self, event: StoreEvent) -> None:
-        self.events.append(event)
 
 
 def fills_in(frame: bytes) -> list[str]:

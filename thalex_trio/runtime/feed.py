@@ -171,9 +171,10 @@ class _MarketApplier:
         # Live, our own orders are in the book: the quoter must see the market without them.
         top = book.top(*trading.tracker.book_lots()) if venue.orders_in_market_book else whole
         quoter.on_top_of_book(top)
-        for trade in update.trades:
-            quoter.on_trade(trade)
-            ctx.emit(TradePrint(ctx.run_id, now_ns, trade))
+        if not update.is_snapshot:  # a snapshot's trades may be old ones, already applied
+            for trade in update.trades:
+                quoter.on_trade(trade)
+                ctx.emit(TradePrint(ctx.run_id, now_ns, trade))
         bid = top.bid
         ask = top.ask
         trading.best_bid_ticks = None if bid is None else bid.price_ticks
