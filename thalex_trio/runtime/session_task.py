@@ -28,6 +28,7 @@ from thalex_trio.runtime.feed import (
     run_market_feed,
     run_order_feed,
 )
+from thalex_trio.runtime.market_state import Signal
 from thalex_trio.runtime.options import OptionsPipeline
 from thalex_trio.runtime.persistence_tap import run_persistence_tap
 from thalex_trio.runtime.position_audit import catch_up_fills, run_position_audit
@@ -134,6 +135,7 @@ async def run_session(
             first_start = True
         else:
             trading.tracker = trading.tracker.restarted()
+            trading.book_doubt = Signal()  # a doubt about the last session's book: moot now
             first_start = False
         trading.session_start_ns = ctx.now_ns()
         venue = make_venue(session, instrument)
