@@ -314,7 +314,7 @@ def test_in_flight_orders_count_separately_and_sent_actions_follow_the_state_mac
     assert [o.client_order_id for o in tracker.orders()] == [10]
 
 
-def test_book_lots_count_live_orders_at_their_confirmed_price_unacknowledged_ones_too() -> None:
+def test_book_lots_count_what_the_book_may_show_before_the_answers_come() -> None:
     tracker = OrderTracker(INSTRUMENT, ClientOrderId(7))
     tracker.on_sent(Insert(ClientOrderId(7), INSTRUMENT.name, Side.BUY, 100, 5), 0)
     tracker.on_sent(Insert(ClientOrderId(8), INSTRUMENT.name, Side.BUY, 100, 4), 0)
@@ -327,8 +327,23 @@ def test_book_lots_count_live_orders_at_their_confirmed_price_unacknowledged_one
     )
     tracker.on_rejected(ClientOrderId(9), RequestKind.INSERT, 13)
     assert tracker.book_lots() == ({100: 7}, {})
-    tracker.on_sent(Amend(ClientOrderId(7), 98, 5), 0)  # not applied until acknowledged
-    assert tracker.book_lots() == ({100: 7}, {})
+    # An amend in flight: the order may rest at either price until the answer.
+    tracker.on_sent(Amend(ClientOrderId(7), 98, 5), 0)
+    assert tracker.book_lots() == ({100: 7, 98: 3}, {})
+    tracker.on_result(
+        RequestKind.AMEND,
+        OrderUpdate(
+            ClientOrderId(7),
+            ExchangeOrderId("E"),
+            OrderStatus.PARTIALLY_FILLED,
+            ChangeReason.AMEND,
+            98,
+            5,
+            2,
+            (),
+        ),
+    )
+    assert tracker.book_lots() == ({100: 4, 98: 3}, {})
 
 
 def test_fills_from_trade_history_are_counted_once() -> None:

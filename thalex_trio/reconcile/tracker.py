@@ -121,10 +121,12 @@ class OrderTracker:
     def book_lots(self) -> tuple[dict[int, int], dict[int, int]]:
         """Our lots that may rest in the venue's public book, per price: (bids, asks).
 
-        Every live order counts at its confirmed price with what is left of it, an insert not
-        yet acknowledged included: the book update that shows it can overtake the insert's
-        answer, and seeing our own order as the market's best would make us quote around
-        ourselves. Terminal orders are out of the book.
+        Every live order counts at its confirmed price with what is left of it, and an order
+        with an amend in flight counts at the amend's price as well: the book update that
+        shows a request applied can overtake the request's answer (an insert not yet
+        acknowledged counts for the same reason). Seeing our own order as the market's best
+        would make us quote around ourselves; counting it where it may not be yet only hides
+        others' lots at that price until the answer comes. Terminal orders are out of the book.
         """
         bids: dict[int, int] = {}
         asks: dict[int, int] = {}
@@ -134,11 +136,16 @@ class OrderTracker:
             filled = order.filled_lots
             if order.reported_filled_lots > filled:
                 filled = order.reported_filled_lots
-            lots = order.amount_lots - filled
-            if lots <= 0:
-                continue
             side = bids if order.side is _BUY else asks
-            side[order.price_ticks] = side.get(order.price_ticks, 0) + lots
+            lots = order.amount_lots - filled
+            if lots > 0:
+                side[order.price_ticks] = side.get(order.price_ticks, 0) + lots
+            pending_price = order.pending_price_ticks
+            pending_amount = order.pending_amount_lots
+            if pending_price is not None and pending_amount is not None:
+                lots = pending_amount - filled
+                if lots > 0 and pending_price != order.price_ticks:
+                    side[pending_price] = side.get(pending_price, 0) + lots
         return bids, asks
 
     def has_in_flight(self) -> bool:
