@@ -192,7 +192,8 @@ def summary_table(ctx: RunContext, exit_code: int, elapsed_s: float) -> str:
             rows += [
                 ("realised PnL", f"{pnl.realised:.4f}"),
                 ("unrealised PnL", f"{pnl.unrealised:.4f}"),
-                ("fees", f"{pnl.fees:.4f}"),
+                # As a contribution to the total, the way `report` shows it (a rebate is +).
+                ("fees", f"{-pnl.fees:.4f}"),
                 ("total PnL", f"{pnl.total:.4f}"),
             ]
     width = max(len(k) for k, _ in rows)
