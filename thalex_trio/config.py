@@ -98,6 +98,7 @@ class PersistenceConfig:
     flush_interval_s: float = field(default=0.5, validator=positive)
     queue_rows: int = field(default=100_000, validator=positive)
     quote_sample_interval_s: float = field(default=1.0, validator=non_negative)
+    """How often live and shadow runs record the newest desired ladder (0: never)."""
     flush_deadline_s: float = field(default=5.0, validator=positive)
 
 

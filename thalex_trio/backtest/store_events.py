@@ -20,7 +20,6 @@ from thalex_trio.domain.events import (
     InstrumentInfo,
     OrderEvent,
     PositionSnapshot,
-    QuoteDecision,
     RiskEvent,
     RunId,
     RunStarted,
@@ -111,21 +110,9 @@ class RunEvents:
 
     def decision(self, local_ns: int, ladder: QuoteLadder, why: QuoterDiagnostics) -> None:
         """One decision: the ladder sent on (after risk) and the model state behind it."""
-        fair = why.fair_ticks
-        if fair is None:
-            return  # no fair value, no quotes: nothing to measure the decision against
-        reservation = why.reservation_ticks
-        self._add(
-            QuoteDecision(
-                self.run_id,
-                local_ns,
-                ladder,
-                fair,
-                fair if reservation is None else reservation,
-                sigma=why.sigma_ticks_per_sqrt_s,
-                regime=why.regime.value,
-            )
-        )
+        decision = why.decision(self.run_id, local_ns, ladder)
+        if decision is not None:
+            self._add(decision)
 
     # -- execution ---------------------------------------------------------------------------
 

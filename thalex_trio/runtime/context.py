@@ -133,6 +133,8 @@ class RunContext:
     risk_limits: RiskLimits
     reconcile_params: ReconcileParams
     reconcile_limits: ReconcileLimits
+    quote_sample_interval_s: float = 1.0
+    """How often the persistence tap records the newest desired ladder (0: never)."""
     stats: RunStats = field(factory=RunStats)
     tick_to_order: TickToOrder = field(
         default=Factory(lambda self: TickToOrder(self.stats), takes_self=True)

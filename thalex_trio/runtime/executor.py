@@ -155,7 +155,11 @@ async def send_action(
     ctx.tick_to_order.hand_over()  # this task sends it (the executor, or one it started)
     tracker = trading.tracker
     stats = ctx.stats
-    tracker.on_sent(action, ctx.now_ns())
+    sent_ns = ctx.now_ns()
+    tracker.on_sent(action, sent_ns)
+    pending = tracker.order(action.client_order_id)
+    if pending is not None:  # the request, as the pending state it puts the order in
+        ctx.emit(OrderEvent.from_order(ctx.run_id, sent_ns, pending))
     kind = request_kind(action)
     sent_s = trio.current_time()
     stats.record_order(sent_s)

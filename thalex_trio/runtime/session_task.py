@@ -18,6 +18,7 @@ import trio
 from attrs import frozen
 from trio_websocket import WebSocketConnection
 
+from thalex_trio.domain.events import InstrumentInfo
 from thalex_trio.domain.position import Position
 from thalex_trio.reconcile.tracker import OrderTracker
 from thalex_trio.risk.evaluator import TradingState
@@ -123,6 +124,16 @@ async def run_session(
             wire = await session.request(ThalexInstrumentRequest(spec.instrument_name))
         instrument = instrument_from_wire(wire)
         session.convert_market_data(instrument)  # its books and tickers come as domain values
+        # The grid the run's prices and amounts are in (the report values PnL with it).
+        ctx.emit(
+            InstrumentInfo(
+                ctx.run_id,
+                ctx.now_ns(),
+                instrument.name,
+                instrument.tick_size,
+                instrument.volume_tick_size,
+            )
+        )
         trading = ctx.trading
         if trading is None:
             trading = Trading(

@@ -32,6 +32,12 @@ class ReportError(ValueError):
     """The run asked for does not exist, or the store holds no runs."""
 
 
+_SENT_REQUEST = "state LIKE 'pending%%' AND change_reason IS NULL"
+"""An order event that records a request we sent: the order's pending state, recorded as the
+request leaves (no change reason). A notification applied while a request is in flight leaves
+the order pending too, but carries the exchange's change reason."""
+
+
 @frozen
 class RunInfo:
     """What the run recorded about itself."""
@@ -187,10 +193,8 @@ def load_run(conn: psycopg.Connection[TupleRow], run_id: str) -> RunData:
         }
     )
     instruments = tuple(_load_instrument(conn, run_id, name) for name in names)
-    # Each request we send shows as one pending_* state of its order.
     messages_row = conn.execute(
-        "SELECT count(*) FROM order_events WHERE run_id = %s AND state LIKE 'pending%%'",
-        (run_id,),
+        f"SELECT count(*) FROM order_events WHERE run_id = %s AND {_SENT_REQUEST}", (run_id,)
     ).fetchone()
     errors_row = conn.execute(
         "SELECT count(*), count(*) FILTER (WHERE message ILIKE '%%throttl%%'"
@@ -257,7 +261,7 @@ def _load_instrument(conn: psycopg.Connection[TupleRow], run_id: str, name: str)
     ).fetchone()
     inserts = conn.execute(
         "SELECT count(*), coalesce(sum(amount_lots), 0) FROM order_events WHERE run_id = %(r)s"
-        " AND instrument = %(i)s AND state = 'pending_insert'",
+        f" AND instrument = %(i)s AND state = 'pending_insert' AND {_SENT_REQUEST}",
         params,
     ).fetchone()
     assert inserts is not None  # an aggregate returns one row

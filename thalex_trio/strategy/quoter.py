@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from attrs import frozen
 
 from thalex_trio.domain.enums import Side
+from thalex_trio.domain.events import QuoteDecision
 from thalex_trio.strategy.estimators.market import IntensityFit, MarketEstimator
 from thalex_trio.strategy.estimators.own_fills import OwnFillIntensity
 from thalex_trio.strategy.fair_value import fair_value_getter
@@ -29,6 +30,7 @@ from thalex_trio.strategy.signals.regime import Regime, classify_regime, regime_
 from thalex_trio.strategy.signals.volume_candles import CandleScores, VolumeCandles
 
 if TYPE_CHECKING:
+    from thalex_trio.domain.events import RunId
     from thalex_trio.domain.instrument import Instrument
     from thalex_trio.domain.market import IndexPrice, Ticker, TopOfBook, Trade
     from thalex_trio.domain.quote import QuoteLadder
@@ -51,6 +53,23 @@ class QuoterDiagnostics:
     candle_scores: CandleScores
     options_spread_multiplier: float
     warmed_up: bool
+
+    def decision(self, run_id: RunId, local_ns: int, ladder: QuoteLadder) -> QuoteDecision | None:
+        """The store's record of a decision that sent on `ladder` (after risk); None without a
+        fair value, which leaves nothing to measure the ladder against."""
+        fair = self.fair_ticks
+        if fair is None:
+            return None
+        reservation = self.reservation_ticks
+        return QuoteDecision(
+            run_id,
+            local_ns,
+            ladder,
+            fair,
+            fair if reservation is None else reservation,
+            sigma=self.sigma_ticks_per_sqrt_s,
+            regime=self.regime.value,
+        )
 
 
 class _Segment:

@@ -1,0 +1,102 @@
+"""A live run records what `report` needs: every request we send (as its order's pending
+state), the desired ladder (sampled), the instrument's grid and the configuration. The report
+over those records then has the order messages, the quoting quality and PnL in the quote
+currency.
+
+The run goes on virtual time (its own `trio.run`), the store write and the report on real
+time (the writer's worker thread must not see virtual deadlines jump).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import psycopg
+import pytest
+import trio
+import trio.testing
+
+from thalex_trio.config import AppConfig
+from thalex_trio.domain.events import (
+    FillEvent,
+    InstrumentInfo,
+    OrderEvent,
+    QuoteDecision,
+    RunStarted,
+    RunStopped,
+    StoreEvent,
+)
+from thalex_trio.domain.order import OrderState
+from thalex_trio.runtime.app import config_snapshot_json
+from thalex_trio.runtime.outcome import Outcome
+from thalex_trio.store.report import load_run, summarise
+from thalex_trio.store.writer import WriterConfig, open_store_writer
+
+from .harness import RecordingSink, make_context, open_server, run_bot
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from thalex_trio.runtime.context import RunContext
+
+DURATION_S = 20.0
+SAMPLE_S = 0.5
+
+
+async def _live_run() -> tuple[Outcome, RunContext, list[StoreEvent]]:
+    ctx = make_context()  # its clock follows this run's (virtual) Trio clock
+    sink = RecordingSink()
+    ctx.sink = sink
+    ctx.quote_sample_interval_s = SAMPLE_S
+    async with open_server() as server:
+        code = await run_bot(server, ctx, duration_s=DURATION_S)
+    return code, ctx, sink.events
+
+
+async def _store(dsn: str, events: list[StoreEvent], journal: Path) -> None:
+    config = WriterConfig(journal_path=journal, fsync=False)
+    async with open_store_writer(dsn, config) as writer:
+        for event in events:
+            writer.sink.emit(event)
+
+
+def test_a_live_run_records_what_the_report_needs(db_dsn: str, tmp_path: Path) -> None:
+    code, ctx, events = trio.run(_live_run, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert code is Outcome.OK
+    # A request as it leaves: its order's pending state, with no change reason yet (order
+    # notifications applied while it is in flight carry the exchange's).
+    requests = [
+        e
+        for e in events
+        if isinstance(e, OrderEvent) and e.state.in_flight and e.change_reason is None
+    ]
+    assert len(requests) == ctx.stats.orders_sent > 0
+    decisions = [e for e in events if isinstance(e, QuoteDecision)]
+    # At most one per sample period (only when the ladder changed), and the market moves
+    # often enough that most periods have one.
+    assert DURATION_S / SAMPLE_S / 2 <= len(decisions) <= DURATION_S / SAMPLE_S + 1
+    assert any(isinstance(e, InstrumentInfo) for e in events)
+
+    # As `run_tree` brackets a run (the harness runs the supervised tree alone).
+    start_ns, stop_ns = events[0].local_ns, events[-1].local_ns
+    config = AppConfig()
+    bracketed: list[StoreEvent] = [
+        RunStarted(ctx.run_id, start_ns, "live", "test", config_json=config_snapshot_json(config)),
+        *events,
+        RunStopped(ctx.run_id, stop_ns, "duration", 0),
+    ]
+    trio.run(_store, db_dsn, bracketed, tmp_path / "journal.jsonl")
+    with psycopg.connect(db_dsn) as conn:
+        summary = summarise(load_run(conn, ctx.run_id))
+    assert summary.order_messages == ctx.stats.orders_sent
+    (inst,) = summary.instruments
+    assert inst.unit == "quote"  # valued on the instrument's grid, not in tick-lots
+    assert inst.two_sided_fraction is not None
+    assert inst.two_sided_fraction > 0.5
+    assert inst.mean_quoted_spread_ticks is not None
+    assert inst.mean_quoted_spread_ticks > 0
+    inserted_lots = sum(e.amount_lots for e in requests if e.state is OrderState.PENDING_INSERT)
+    filled_lots = sum(e.fill.amount_lots for e in events if isinstance(e, FillEvent))
+    assert filled_lots > 0
+    assert inst.fill_ratio == pytest.approx(filled_lots / inserted_lots)
+    assert inst.time_at_limit_fraction is not None  # the limit came from the config snapshot
