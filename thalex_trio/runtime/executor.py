@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, assert_never
 import trio
 
 from thalex_trio.domain.actions import Amend, Cancel, Insert, MassQuote
-from thalex_trio.domain.events import OrderEvent
+from thalex_trio.domain.events import OrderEvent, RpcErrorEvent
 from thalex_trio.domain.order import ORDER_NOT_FOUND, OrderState
 from thalex_trio.reconcile.reconciler import reconcile
 from thalex_trio.runtime.feed import record_fills
-from thalex_trio.runtime.venue import VenueRejected, request_kind
+from thalex_trio.runtime.venue import VenueRejected, method_of, request_kind
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -180,6 +180,7 @@ async def send_action(
             stats.rejects += 1
             stats.rejects_by_code[exc.code] = stats.rejects_by_code.get(exc.code, 0) + 1
         _log.info("%s of order %d rejected: %s", kind.value, action.client_order_id, exc)
+        ctx.emit(RpcErrorEvent(ctx.run_id, ctx.now_ns(), method_of(action), exc.code, exc.message))
         await trio.lowlevel.checkpoint()
         tracker.on_rejected(action.client_order_id, kind, exc.code)
         if exc.code == ORDER_NOT_FOUND:

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, assert_never
 
 import trio
 
-from thalex_trio.domain.events import FillEvent, OrderEvent, TopOfBookSnapshot, TradePrint
+from thalex_trio.domain.events import (
+    FillEvent,
+    IndexPrint,
+    OrderEvent,
+    TickerSnapshot,
+    TopOfBookSnapshot,
+    TradePrint,
+)
 from thalex_trio.domain.instrument import OffGridError
 from thalex_trio.domain.market import BookUpdate, IndexPrice, Ticker
 from thalex_trio.runtime.book_check import (
@@ -187,7 +194,9 @@ class _MarketApplier:
         trading.quoter.on_ticker(ticker)
         trading.mark_price = ticker.mark_price
         trading.index_price = ticker.index_price
-        now_ns = self.ctx.now_ns()
+        ctx = self.ctx
+        now_ns = ctx.now_ns()
+        ctx.emit(TickerSnapshot(ctx.run_id, now_ns, ticker))
         if self.book.time_ns:  # a book to compare with (its snapshot came)
             try:
                 bid = _ticks_or_none(trading.instrument.price_to_ticks, ticker.best_bid_price)
@@ -202,9 +211,12 @@ class _MarketApplier:
         trading = self.trading
         trading.quoter.on_index(index)
         trading.index_price = index.price
+        ctx = self.ctx
+        now_ns = ctx.now_ns()
+        ctx.emit(IndexPrint(ctx.run_id, now_ns, index))
         # Not our instrument's data: an index that keeps ticking must not hide a book and a
         # ticker gone silent from the stale-data limit.
-        self._applied(self.ctx.now_ns(), instrument_data=False)
+        self._applied(now_ns, instrument_data=False)
 
     def _applied(self, now_ns: int, *, instrument_data: bool = True) -> None:
         trading = self.trading

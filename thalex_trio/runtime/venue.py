@@ -51,6 +51,12 @@ _METHOD_OF: dict[type[Insert | Amend | Cancel], str] = {
     Cancel: ThalexCancelRequest.method,
 }
 
+
+def method_of(action: Insert | Amend | Cancel) -> str:
+    """The Thalex method that carries `action` (`private/insert`, ...)."""
+    return _METHOD_OF[type(action)]
+
+
 TRADE_HISTORY_LIMIT = 1000
 """Most fills fetched to catch up after a reconnect."""
 
@@ -197,7 +203,7 @@ class LiveVenue:
         """The pause left after a throttle reply on the action's lane, else 0.0: the session's
         limiter paces each request as it sends it, but an action that would wait out a pause
         inside the session must be looked at again afterwards (it may no longer apply)."""
-        return self.session.lane_paused_s(_METHOD_OF[type(action)])
+        return self.session.lane_paused_s(method_of(action))
 
     def quiet(self) -> bool:
         """True when every notification received so far has been forwarded (the cleanup waits

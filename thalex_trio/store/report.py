@@ -197,7 +197,7 @@ def load_run(conn: psycopg.Connection[TupleRow], run_id: str) -> RunData:
         f"SELECT count(*) FROM order_events WHERE run_id = %s AND {_SENT_REQUEST}", (run_id,)
     ).fetchone()
     errors_row = conn.execute(
-        "SELECT count(*), count(*) FILTER (WHERE message ILIKE '%%throttl%%'"
+        "SELECT count(*), count(*) FILTER (WHERE code = 4 OR message ILIKE '%%throttl%%'"
         " OR message ILIKE '%%rate limit%%') FROM rpc_errors WHERE run_id = %s",
         (run_id,),
     ).fetchone()
