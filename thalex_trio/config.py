@@ -11,6 +11,7 @@ are read only from the environment, never from a file that could be committed.
 from __future__ import annotations
 
 import enum
+import json
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -129,6 +130,13 @@ class AppConfig:
     persistence: PersistenceConfig = field(factory=PersistenceConfig)
     logging: LoggingConfig = field(factory=LoggingConfig)
 
+    def snapshot_json(self) -> str:
+        """The configuration as a run stores it (secrets live apart, in `Secrets`), with the
+        position limit also at the top level, where `report` looks for it."""
+        table = attrs.asdict(self, value_serializer=_plain_value)
+        snapshot = {**table, "position_limit_lots": self.strategy.position_limit_lots}
+        return json.dumps(snapshot, sort_keys=True, default=str)
+
     @property
     def reconcile_limits(self) -> ReconcileLimits:
         """The reconciler's hard limits, taken from the risk limits so one place decides them."""
@@ -136,6 +144,10 @@ class AppConfig:
             max_exposure_lots=self.risk.max_exposure_lots,
             max_order_lots=self.risk.max_order_lots,
         )
+
+
+def _plain_value(_instance: object, _field: object, value: object) -> object:
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _masked(value: str | None) -> str:

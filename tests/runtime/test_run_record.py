@@ -30,7 +30,6 @@ from thalex_trio.domain.events import (
     TickerSnapshot,
 )
 from thalex_trio.domain.order import OrderState
-from thalex_trio.runtime.app import config_snapshot_json
 from thalex_trio.runtime.outcome import Outcome
 from thalex_trio.sim.server.faults import FaultPlan, RejectInsert
 from thalex_trio.store.report import load_run, summarise
@@ -98,7 +97,7 @@ def test_a_live_run_records_what_the_report_needs(db_dsn: str, tmp_path: Path) -
     start_ns, stop_ns = events[0].local_ns, events[-1].local_ns
     config = AppConfig()
     bracketed: list[StoreEvent] = [
-        RunStarted(ctx.run_id, start_ns, "live", "test", config_json=config_snapshot_json(config)),
+        RunStarted(ctx.run_id, start_ns, "live", "test", config_json=config.snapshot_json()),
         *events,
         RunStopped(ctx.run_id, stop_ns, "duration", 0),
     ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import logging
 import math
 import uuid
@@ -95,7 +94,7 @@ async def _replay_into(
     record = RunEvents(
         run_id,
         instrument_of(config),
-        _config_json(config),
+        config.app.snapshot_json(),
         " ".join(p.name for p in paths),
     )
 
@@ -117,10 +116,3 @@ async def _hand_over(writer: StoreWriter, events: list[StoreEvent]) -> None:
     for event in events:
         sink.emit(event)
     await writer.flush()
-
-
-def _config_json(config: BacktestConfig) -> str:
-    """The configuration snapshot: the merged table, plus the position limit at the top level
-    where `report` looks for it."""
-    snapshot = {**config.table, "position_limit_lots": config.app.strategy.position_limit_lots}
-    return json.dumps(snapshot, sort_keys=True, default=str)

@@ -5,9 +5,7 @@ status and the summary table at the end."""
 from __future__ import annotations
 
 import contextlib
-import enum
 import functools
-import json
 import logging
 import math
 import secrets
@@ -17,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import attrs
 import trio
 from attrs import frozen
 
@@ -267,7 +264,7 @@ async def run_tree(options: RunOptions, holder: list[RunContext]) -> Outcome:
                 options.mode,
                 __version__,
                 network=options.network.value,
-                config_json=config_snapshot_json(config),
+                config_json=config.snapshot_json(),
             )
         )
         code = await run_supervised(
@@ -301,18 +298,6 @@ def build_context(options: RunOptions, clock: WallClock, sink: EventSink) -> Run
         reconcile_limits=limits,
         quote_sample_interval_s=config.persistence.quote_sample_interval_s,
     )
-
-
-def config_snapshot_json(config: AppConfig) -> str:
-    """The run's configuration as stored with it (secrets are not part of `AppConfig`), plus
-    the position limit at the top level, where `report` looks for it."""
-    table = attrs.asdict(config, value_serializer=_plain_value)
-    snapshot = {**table, "position_limit_lots": config.strategy.position_limit_lots}
-    return json.dumps(snapshot, sort_keys=True, default=str)
-
-
-def _plain_value(_instance: object, _field: object, value: object) -> object:
-    return value.value if isinstance(value, enum.Enum) else value
 
 
 @contextlib.asynccontextmanager
