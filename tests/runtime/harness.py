@@ -58,11 +58,14 @@ def wall_clock() -> float:
 
 @asynccontextmanager
 async def open_server(
-    seed: int = 7, options: OptionChainParams | None = None
+    seed: int = 7,
+    options: OptionChainParams | None = None,
+    clock: Callable[[], float] = wall_clock,
 ) -> AsyncIterator[SimServer]:
-    """The simulator, in memory, with the test key (and an option chain when given)."""
+    """The simulator, in memory, with the test key (and an option chain when given);
+    `clock` is its wall clock (the market's start time)."""
     market = Synthetic(SyntheticParams(seed=seed, arrival_a_per_s=20.0, options=options))
-    config = SimServerConfig(listen=False, wall_clock=wall_clock, market=market, seed=seed)
+    config = SimServerConfig(listen=False, wall_clock=clock, market=market, seed=seed)
     async with open_sim_server(config, public_keys={KEY_ID: rsa_key().public_key()}) as server:
         yield server
 

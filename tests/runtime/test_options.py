@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
+import attrs
 import pytest
 import trio
 import trio.testing
@@ -35,7 +36,8 @@ from thalex_trio.thalex.session import open_thalex_session
 from thalex_trio.thalex.to_domain import instrument_from_wire
 from thalex_trio.thalex.wire_requests import ThalexInstrumentRequest, ThalexInstrumentsRequest
 
-from .harness import EPOCH_S, URL, make_context, open_server, run_bot
+from ..sim_server.harness import clock_before_expiry
+from .harness import EPOCH_S, URL, make_context, open_server, run_bot, wall_clock
 
 if TYPE_CHECKING:
     from thalex_trio.thalex.session import ThalexSession
@@ -202,6 +204,47 @@ async def test_the_pipeline_follows_the_index_and_rolls_the_expiry_on_the_simula
         expiries = sorted({o.expiration_timestamp_s or 0 for o in options})
         assert rolled.expiry_s == expiries[expiries.index(first.expiry_s) + 1]
         assert not ticker_names(moved) & session.subscriptions
+        nursery.cancel_scope.cancel()
+
+
+async def test_the_pipeline_leaves_an_expiry_the_simulator_delists(
+    virtual_clock: trio.testing.MockClock,
+) -> None:
+    # The market opens 20 s before 08:00 UTC, when its nearest expiry is due. The pipeline's
+    # own calendar runs an hour behind and takes any expiry: only the delisting can move it.
+    sim_clock = clock_before_expiry(20.0, wall_clock)
+    chain = attrs.evolve(SIM_OPTION_CHAIN, expiry_days=(1, 2))
+    async with (
+        open_server(options=chain, clock=sim_clock) as server,
+        open_thalex_session(URL, None, connect=server.connect_memory) as session,
+        trio.open_nursery() as nursery,
+    ):
+        perp = instrument_from_wire(await session.request(ThalexInstrumentRequest("BTC-PERPETUAL")))
+        options = await listed_options(session)
+        strikes = sorted({o.strike_price for o in options if o.strike_price is not None})
+        trading = Trading(perp, Quoter(perp), OrderTracker(perp))
+        trading.index_price = strikes[len(strikes) // 2]
+        market_ns = server.core.clock.now_ns
+        pipeline = OptionsPipeline(trading, lambda: market_ns() - 3_600 * 10**9, 0.0)
+
+        async def feed() -> None:
+            async for note in session.market_events:
+                assert isinstance(note, ThalexNotification)
+                pipeline.on_market(note)
+
+        nursery.start_soon(feed)
+        await nursery.start(pipeline.run, session)
+        with trio.fail_after(15):
+            first = await wait_for_pair(pipeline, lambda p: True)
+        assert first.expiry_s - market_ns() / 1e9 == pytest.approx(20.0, abs=5.0)
+        with trio.fail_after(30):
+            rolled = await wait_for_pair(pipeline, lambda p: p.expiry_s != first.expiry_s)
+        # Within a re-pick interval of the delisting, to the next expiry.
+        assert market_ns() / 1e9 - first.expiry_s < REPICK_INTERVAL_S
+        assert rolled.expiry_s == first.expiry_s + DAY_S
+        assert rolled.strike == first.strike
+        assert not ticker_names(first) & session.subscriptions
+        assert ticker_names(rolled) <= session.subscriptions
         nursery.cancel_scope.cancel()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, TypeVar
 
@@ -47,6 +48,20 @@ def wall_clock() -> float:
     return now
 
 
+def clock_before_expiry(
+    lead_s: float, base: Callable[[], float] = wall_clock
+) -> Callable[[], float]:
+    """`base` moved so that it reads `lead_s` before the next 08:00 UTC (when the
+    simulator's nearest listed option expiry is due) now, and runs on with `base` after."""
+    now_s = base()
+    now = dt.datetime.fromtimestamp(now_s, dt.UTC)
+    expiry = now.replace(hour=8, minute=0, second=0, microsecond=0)
+    if expiry <= now:
+        expiry += dt.timedelta(days=1)
+    offset_s = expiry.timestamp() - lead_s - now_s
+    return lambda: base() + offset_s
+
+
 def credentials(key_id: str = KEY_ID) -> Credentials:
     """The test key."""
     return Credentials(key_id, Secret(private_pem()))
@@ -75,15 +90,16 @@ def open_client(
     subscribe: Iterable[str] = ("system",),
     *,
     cancel_on_disconnect_s: int | None = 6,
+    clock: Callable[[], float] = wall_clock,
 ) -> AbstractAsyncContextManager[ThalexSession]:
-    """The project's real client, connected in memory."""
+    """The project's real client, connected in memory (`clock`: the server's wall clock)."""
     return open_thalex_session(
         URL,
         credentials(),
         cancel_on_disconnect_s=cancel_on_disconnect_s,
         subscribe=list(subscribe),
         connect=server.connect_memory,
-        wall_clock=wall_clock,
+        wall_clock=clock,
         strict=True,
     )
 

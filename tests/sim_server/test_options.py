@@ -16,6 +16,7 @@ import trio
 
 from thalex_trio.domain.enums import InstrumentKind, OptionType, Side
 from thalex_trio.sim.market import black76
+from thalex_trio.sim.market.option_listing import listed_expiries_s
 from thalex_trio.sim.market.params import SyntheticParams
 from thalex_trio.sim.market.synthetic import SyntheticMarket
 from thalex_trio.sim.server.config import SIM_OPTION_CHAIN, Synthetic
@@ -33,7 +34,7 @@ from thalex_trio.thalex.wire_requests import (
     ThalexTickerRequest,
 )
 
-from .harness import open_client, open_test_server, spec_violations, wait_for
+from .harness import clock_before_expiry, open_client, open_test_server, spec_violations, wait_for
 
 if TYPE_CHECKING:
     from thalex_trio.domain.instrument import Instrument
@@ -60,6 +61,8 @@ MARK_INTERVAL_S = 1.0
 
 UPDATES = 4
 """Ticker messages followed per option channel (the value on subscribing, then updates)."""
+
+DAY_S = 86_400
 
 
 def _options(wires: list[Instrument]) -> list[Instrument]:
@@ -263,3 +266,101 @@ async def test_a_market_without_a_chain_lists_only_the_perpetual(
             taken = await session.subscribe([f"ticker.{PERP}.1000ms", "ticker.BTC-X-1-C.1000ms"])
         assert taken == [f"ticker.{PERP}.1000ms"]
     assert spec_violations(server)[0] == []
+
+
+ROLL_CHAIN = attrs.evolve(SIM_OPTION_CHAIN, expiry_days=(1, 2), strikes_each_side=1)
+"""Expiries 0-1 and 1-2 days out, three strikes: small enough to read a roll item by item."""
+
+TO_EXPIRY_S = 30.0
+"""The market opens this long before 08:00 UTC, when its nearest expiry is due."""
+
+
+async def test_the_chain_rolls_at_0800_utc_delisting_the_expiry_due(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    clock = clock_before_expiry(TO_EXPIRY_S)
+    market = Synthetic(SyntheticParams(seed=3, options=ROLL_CHAIN))
+    async with (
+        open_test_server(market=market, wall_clock=clock) as server,
+        open_client(server, ("instruments",), clock=clock) as session,
+    ):
+        with trio.fail_after(30):
+            snapshot = await wait_for(
+                session.market_events, lambda n: n.channel.kind is ChannelKind.INSTRUMENTS
+            )
+        assert isinstance(snapshot.payload, ThalexInstrumentsPayload)
+        before = _options(
+            [instrument_from_wire(c.added) for c in snapshot.payload.items if c.added]
+        )
+        due_s, next_s = sorted({o.expiration_timestamp_s or 0 for o in before})
+        # Market time: the harness clock stands still while it is ahead of Trio time.
+        market_s = server.core.clock.now_ns() / 1e9
+        assert due_s - market_s == pytest.approx(TO_EXPIRY_S, abs=1.0)
+        assert next_s - due_s == DAY_S
+        due = [o for o in before if o.expiration_timestamp_s == due_s]
+        ticker_channel = f"ticker.{due[0].name}.1000ms"
+        with trio.fail_after(30):
+            assert await session.subscribe([ticker_channel]) == [ticker_channel]
+
+        # At 08:00 the due expiry goes and the rule's new farthest one comes, in one message.
+        seen: list[ThalexNotification] = []
+        with trio.fail_after(2 * TO_EXPIRY_S):
+            roll = await wait_for(
+                session.market_events,
+                lambda n: n.channel.kind is ChannelKind.INSTRUMENTS and not n.snapshot,
+                seen,
+            )
+        assert server.core.clock.now_ns() >= due_s * 1e9
+        assert isinstance(roll.payload, ThalexInstrumentsPayload)
+        kinds = ["removed" if c.removed else "added" for c in roll.payload.items]
+        assert kinds == sorted(kinds, reverse=True)  # removals first
+        removed = [instrument_from_wire(c.removed) for c in roll.payload.items if c.removed]
+        added = [instrument_from_wire(c.added) for c in roll.payload.items if c.added]
+        assert removed == due
+        assert {o.expiration_timestamp_s for o in added} == {next_s + DAY_S}
+        assert len(added) == len(due)
+        for option in added:
+            _check_listing(
+                option, dt.datetime.fromtimestamp(next_s + DAY_S, dt.UTC).date().isoformat()
+            )
+        assert any(n.channel.name == ticker_channel for n in seen)  # followed until then
+
+        with trio.fail_after(30):
+            listed = {w.instrument_name for w in await session.request(ThalexInstrumentsRequest())}
+            assert listed == {PERP} | {o.name for o in before + added} - {o.name for o in due}
+            with pytest.raises(UnknownInstrument):
+                await session.request(ThalexTickerRequest(due[0].name))
+            with pytest.raises(UnknownInstrument):
+                await session.request(ThalexInstrumentRequest(due[0].name))
+            fresh = await session.request(ThalexTickerRequest(added[0].name))
+        _check_black76(added[0], fresh)
+        # the delisted option's ticker stopped with it
+        with trio.move_on_after(10):
+            late = await wait_for(session.market_events, lambda n: n.channel.name == ticker_channel)
+            raise AssertionError(f"a delisted option's ticker still comes: {late}")
+    problems, _ = spec_violations(server)
+    assert problems == []
+
+
+def test_a_month_of_rolls_keeps_the_configured_expiries_ahead() -> None:
+    source = SyntheticMarket(SyntheticParams(options=SIM_OPTION_CHAIN))
+    chain = listed_chain(source, PERP)
+    assert chain is not None
+    start_ns = source.time_ns
+    assert chain.roll(start_ns + 1, 60_000.0).removed == ()  # before 08:00: nothing moves
+    forward = 60_000.0
+    for hours in range(0, 30 * 24, 7):  # every 7 h, so each roll lands at another hour
+        now_ns = start_ns + hours * 3_600 * 1_000_000_000
+        forward *= 1.002  # the strikes of new expiries follow the forward
+        change = chain.roll(now_ns, forward)
+        expiries = {o.expiration_timestamp_s or 0 for o in chain.instruments.values()}
+        assert min(expiries) * 1e9 > now_ns  # nothing expired is listed
+        wanted = listed_expiries_s(SIM_OPTION_CHAIN.expiry_days, now_ns)
+        assert set(wanted) <= expiries
+        assert max(expiries) == max(wanted)
+        for option in change.added:
+            assert option.strike_price is not None
+            assert (
+                abs(option.strike_price - forward)
+                <= (SIM_OPTION_CHAIN.strikes_each_side + 0.5) * SIM_OPTION_CHAIN.strike_step
+            )

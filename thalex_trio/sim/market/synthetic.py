@@ -20,13 +20,12 @@ Mark, index and funding rate are emitted every `reference_interval_ms`.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from thalex_trio.domain.enums import InstrumentKind, OptionType
+from thalex_trio.domain.enums import InstrumentKind
 from thalex_trio.domain.instrument import Instrument
 from thalex_trio.domain.market import Ticker
 from thalex_trio.sim.events import (
@@ -42,6 +41,7 @@ from thalex_trio.sim.events import (
     events_from_rows,
 )
 from thalex_trio.sim.market import black76
+from thalex_trio.sim.market.option_listing import expiry_options, listed_expiries_s
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 
 _NS_PER_S = 10**9
 _YEAR_S = 365.0 * 86_400.0
-_EXPIRY_HOUR_UTC = 8
 
 Row = tuple[int, int, int, int, int, float]  # kind, side, ts, price, lots, value
 
@@ -214,38 +213,25 @@ class SyntheticMarket:
         p = self.params
         forward = self.mid_ticks * p.tick_size
         index = (self.mid_ticks - p.index_basis_ticks) * p.tick_size
-        now = dt.datetime.fromtimestamp(self.time_ns / _NS_PER_S, tz=dt.UTC)
-        first = now.replace(hour=_EXPIRY_HOUR_UTC, minute=0, second=0, microsecond=0)
-        if first <= now:
-            first += dt.timedelta(days=1)
-        atm = round(forward / chain.strike_step) * chain.strike_step
         out: list[tuple[Instrument, Ticker]] = []
-        for days in chain.expiry_days:
-            expiry = first + dt.timedelta(days=days - 1)
-            years = (expiry - now).total_seconds() / _YEAR_S
-            code = expiry.strftime("%d%b%y").upper()
-            for j in range(-chain.strikes_each_side, chain.strikes_each_side + 1):
-                strike = atm + j * chain.strike_step
-                if strike <= 0:
-                    continue
+        for expiry_s in listed_expiries_s(chain.expiry_days, self.time_ns):
+            years = (expiry_s * _NS_PER_S - self.time_ns) / _NS_PER_S / _YEAR_S
+            for inst in expiry_options(chain, p.underlying, expiry_s, forward):
+                # Set by `expiry_options`; repeated for the type checker.
+                assert inst.strike_price is not None
+                assert inst.option_type is not None
+                strike, kind = inst.strike_price, inst.option_type
                 iv = chain.iv * (1.0 + chain.smile * math.log(strike / forward) ** 2)
-                for kind in (OptionType.CALL, OptionType.PUT):
-                    name = f"{p.underlying[:3]}-{code}-{strike:.0f}-{kind.value[0].upper()}"
-                    inst = Instrument(
-                        name, InstrumentKind.OPTION, p.underlying, 0.1, 0.01, 0.01,
-                        expiration_timestamp_s=int(expiry.timestamp()), strike_price=strike,
-                        option_type=kind,
-                    )  # fmt: skip
-                    ticker = Ticker(
-                        name,
-                        mark_price=black76.price(forward, strike, years, iv, kind),
-                        index_price=index,
-                        time_ns=self.time_ns,
-                        iv=iv,
-                        delta=black76.delta(forward, strike, years, iv, kind),
-                        forward=forward,
-                    )
-                    out.append((inst, ticker))
+                ticker = Ticker(
+                    inst.name,
+                    mark_price=black76.price(forward, strike, years, iv, kind),
+                    index_price=index,
+                    time_ns=self.time_ns,
+                    iv=iv,
+                    delta=black76.delta(forward, strike, years, iv, kind),
+                    forward=forward,
+                )
+                out.append((inst, ticker))
         return out
 
 

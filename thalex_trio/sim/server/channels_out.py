@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from attrs import define, field
 
 from thalex_trio.domain.enums import InstrumentKind, Side
+from thalex_trio.sim.engine.exchange import product_of
 from thalex_trio.sim.server.clock import wire_time_s
 from thalex_trio.sim.server.translate import instrument_wire
 from thalex_trio.thalex.channels import Channel, ChannelKind, Delay, UnknownChannel, parse_channel
@@ -186,9 +187,12 @@ class MarketPublisher:
             self.volume_lots[instrument_name] += trade.amount_lots
 
     def publish(self, now_s: float) -> None:
-        """Send every due channel whose content changed."""
+        """Send every due channel whose content changed, and a change of the listed options
+        at once."""
         for name in self._instruments:
             self._note_mark(name)
+        if self._options is not None:
+            self._roll_options(self._options)
         for feed in list(self._feeds.values()):
             if now_s < feed.next_due_s:
                 continue
@@ -199,6 +203,28 @@ class MarketPublisher:
             frame = self._codec.encode_notification(feed.channel.name, update)
             for who in list(feed.subscribers):
                 who.send_notification(frame)
+
+    def _roll_options(self, options: OptionChain) -> None:
+        """Delist expired options and list new expiries (`OptionChain.roll`), telling every
+        `instruments` subscriber: removals first, then additions (API.md §9.2)."""
+        refs = self.mark_index(options.forward_of)
+        if refs is None:
+            return  # no forward yet to centre new strikes on: the roll waits for one
+        change = options.roll(self._engine.now_ns, refs[0])
+        if not change:
+            return
+        items = tuple(
+            ThalexInstrumentChange(removed=instrument_wire(i, product_of(i)))
+            for i in change.removed
+        ) + tuple(
+            ThalexInstrumentChange(added=instrument_wire(i, product_of(i))) for i in change.added
+        )
+        payload = ThalexInstrumentsPayload(items)
+        for feed in list(self._feeds.values()):
+            if feed.channel.kind is ChannelKind.INSTRUMENTS:
+                frame = self._codec.encode_notification(feed.channel.name, payload)
+                for who in list(feed.subscribers):
+                    who.send_notification(frame)
 
     def _update(self, feed: _Feed, now_s: float) -> NotificationPayload | None:
         channel = feed.channel
@@ -358,6 +384,8 @@ class MarketPublisher:
             assert channel.subject is not None
             return self.index(channel.subject)
         assert channel.subject is not None
+        if not self.lists(channel.subject):
+            return None  # an option delisted since the subscription: nothing more to say
         if channel.kind is ChannelKind.TICKER:
             return self.ticker(channel.subject)
         return self.lwt(channel.subject)
