@@ -61,10 +61,13 @@ async def open_server(
     seed: int = 7,
     options: OptionChainParams | None = None,
     clock: Callable[[], float] = wall_clock,
+    market_params: SyntheticParams | None = None,
 ) -> AsyncIterator[SimServer]:
     """The simulator, in memory, with the test key (and an option chain when given);
-    `clock` is its wall clock (the market's start time)."""
-    market = Synthetic(SyntheticParams(seed=seed, arrival_a_per_s=20.0, options=options))
+    `clock` is its wall clock (the market's start time). `market_params` replaces the
+    default busy market (its seed and options included)."""
+    params = market_params or SyntheticParams(seed=seed, arrival_a_per_s=20.0, options=options)
+    market = Synthetic(params)
     config = SimServerConfig(listen=False, wall_clock=clock, market=market, seed=seed)
     async with open_sim_server(config, public_keys={KEY_ID: rsa_key().public_key()}) as server:
         yield server

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import os
 import signal
+from typing import TYPE_CHECKING
 
 import trio
 import trio.testing
 
 from thalex_trio.domain.enums import Side
 from thalex_trio.runtime.outcome import Outcome
+from thalex_trio.sim.market.params import SyntheticParams
+from thalex_trio.strategy.params import EstimatorParams, StrategyParams
+from thalex_trio.strategy.quoter import Quoter
 
 from .harness import make_context, open_server, run_bot, runtime_tasks_left
+
+if TYPE_CHECKING:
+    from thalex_trio.domain.instrument import Instrument
 
 
 async def test_quotes_both_sides_fills_and_matches_the_simulator(
@@ -75,3 +82,51 @@ async def test_sigint_cancels_every_order_and_exits_zero(
         assert ctx.cleanup_complete is True
         assert server.open_orders() == []
         assert runtime_tasks_left() == []
+
+
+SPARSE_MARKET = SyntheticParams(
+    seed=11, arrival_a_per_s=5.0, half_spread_ticks=30.0, depth_levels=3, options=None
+)
+"""A wide market with three levels a side: a ladder inside its spread tops the book."""
+
+
+def deep_quoter(instrument: Instrument) -> Quoter:
+    """Ten levels a side a tick apart, close to the mid: inside `SPARSE_MARKET`'s spread."""
+    strategy = StrategyParams(
+        levels_per_side=10,
+        level_spacing_ticks=1.0,
+        size_lots=4,  # 2 once the wide spread makes the regime illiquid (size x 0.5)
+        min_half_spread_ticks=2.0,
+        position_limit_lots=200,
+        fallback_sigma_ticks_per_sqrt_s=1.0,
+    )
+    return Quoter(instrument, strategy, EstimatorParams(warmup_s=2.0))
+
+
+async def test_a_ladder_deeper_than_ten_levels_still_sees_the_market_behind_it(
+    virtual_clock: trio.testing.MockClock,
+) -> None:
+    # Ours are the top ten prices of each side of the published book: taken out of a ten-level
+    # book they would leave the side empty, and the quoter (on the mid) would pull its ladder
+    # until ours were gone from the book: the ladder would flap between half and whole.
+    ctx = make_context()
+    samples = two_sided = 0
+    async with open_server(market_params=SPARSE_MARKET) as server:
+
+        async def watch() -> None:
+            nonlocal samples, two_sided
+            await trio.sleep(5.0)  # the first ladder is in place
+            while True:
+                await trio.sleep(1.0)
+                samples += 1
+                bids = sum(o.side is Side.BUY for o in server.open_orders())
+                asks = sum(o.side is Side.SELL for o in server.open_orders())
+                two_sided += bids >= 10 and asks >= 10
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch)
+            code = await run_bot(server, ctx, duration_s=30.0, make_quoter=deep_quoter)
+            nursery.cancel_scope.cancel()
+    assert code == Outcome.OK
+    assert samples >= 20
+    assert two_sided == samples

@@ -190,6 +190,20 @@ async def run_session(
                     ctx.cleanup_complete = False
 
 
+MARKET_BOOK_LEVELS = 10
+"""Levels a side of others' orders the feed can see in the subscribed book."""
+
+
+def book_depth(trading: Trading, venue: Venue) -> int:
+    """Levels to subscribe to: `MARKET_BOOK_LEVELS`, plus room for ours where the market's
+    book shows them (live). The feed takes our orders out of the top of book; each ladder level
+    can hold two prices at once (an amend in flight counts at both), and without the extra room
+    a ladder as deep as the subscription would leave a side looking empty."""
+    if not venue.orders_in_market_book:
+        return MARKET_BOOK_LEVELS
+    return MARKET_BOOK_LEVELS + 2 * trading.quoter.strategy.levels_per_side
+
+
 async def _trade(
     ctx: RunContext,
     spec: SessionSpec,
@@ -203,7 +217,7 @@ async def _trade(
     name = trading.instrument.name
     venue_send, venue_receive = venue_events
     with venue_send, venue_receive:
-        book = book_channel(name, delay=Delay.RAW)
+        book = book_channel(name, nlevels=book_depth(trading, venue), delay=Delay.RAW)
         with trio.fail_after(START_DEADLINE_S):
             channels = [
                 book,
