@@ -130,11 +130,12 @@ def ladder_side(
             price = math.ceil(target - 1e-9)
             price = price if previous is None else max(price, previous + 1)
         previous = price
-        lots = min(int(size + 1e-9), room - sum(x[1] for x in out))
+        if size <= 0.0:
+            break
+        left = room - sum(x[1] for x in out)
+        lots = min(max(int(size + 1e-9), min_lots), left)
         size *= growth
         if lots < min_lots:
-            if room - sum(x[1] for x in out) < min_lots:
-                break
-            continue
+            break
         out.append((price, lots))
     return out

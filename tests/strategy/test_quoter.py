@@ -13,6 +13,8 @@ from thalex_trio.strategy.params import (
     EstimatorParams,
     FairValueSource,
     QuoteModel,
+    RegimeAdjustment,
+    RegimeParams,
     SignalParams,
     StrategyParams,
 )
@@ -111,7 +113,8 @@ def test_index_and_external_sources() -> None:
     q = quoter(fair_value=FairValueSource.INDEX, levels_per_side=1)
     q.on_top_of_book(book(900, 1100))  # wide: illiquid, half size
     q.on_index(IndexPrice("BTCUSD", 950.0, T0))
-    assert q.decide(T0, Exposure()).bids == ()  # 1 lot * 0.5 rounds below the minimum
+    # Half of one lot is below the minimum order: the level shrinks to it, not away.
+    assert [b.amount_lots for b in q.decide(T0, Exposure()).bids] == [1]
     q.on_top_of_book(book(945, 955))
     q.on_index(IndexPrice("BTCUSD", 950.0, T0))
     assert q.decide(T0, Exposure()).bids[0].price_ticks < 950
@@ -170,3 +173,25 @@ def test_implied_vol_floor_and_widening() -> None:
     assert (
         q.diagnostics().sigma_ticks_per_sqrt_s == StrategyParams().fallback_sigma_ticks_per_sqrt_s
     )
+
+
+def test_a_regime_shrinks_sizes_to_the_minimum_but_only_a_zero_multiplier_withdraws() -> None:
+    def sizes(size_lots: int, illiquid_size_multiplier: float) -> list[int]:
+        regimes = RegimeParams(illiquid=RegimeAdjustment(size_multiplier=illiquid_size_multiplier))
+        q = Quoter(
+            INSTRUMENT,
+            StrategyParams(levels_per_side=2, size_lots=size_lots, position_limit_lots=100),
+            EstimatorParams(warmup_s=5.0),
+            regimes,
+            SignalParams(pressure_max_shift_ticks=0.0),
+        )
+        q.on_top_of_book(book(900, 1100))  # 200 ticks wide: illiquid
+        ladder = q.decide(T0, Exposure())
+        assert [b.amount_lots for b in ladder.bids] == [a.amount_lots for a in ladder.asks]
+        return [b.amount_lots for b in ladder.bids]
+
+    assert sizes(8, 0.5) == [4, 4]
+    assert sizes(3, 0.5) == [1, 1]  # 1.5 rounds down to whole lots
+    assert sizes(1, 0.5) == [1, 1]  # 0.5 is below the minimum: the minimum
+    assert sizes(1, 0.01) == [1, 1]
+    assert sizes(8, 0.0) == []  # a regime configured to stand aside

@@ -3,7 +3,10 @@
 The strategy computes the reservation price, half-spread and room; this kernel only lays the
 levels out, so the per-level loop runs compiled. Prices round away from the reservation
 price, never cross `cap_ticks` (post-only), and step at least one tick per level; sizes grow by
-`growth` per level, are cut to the remaining room, and levels below `min_lots` are skipped.
+`growth` per level and round down to whole lots, but a positive size never goes below
+`min_lots`: the size multipliers (regime, inventory shaping) make a level smaller, never
+absent (MODELS.md §3). Only the room withdraws levels: a size is cut to the remaining room, and
+the side ends where less than `min_lots` is left. A size of zero quotes nothing.
 """
 
 from __future__ import annotations
@@ -64,12 +67,14 @@ def ladder_side_levels(
                 price = previous + 1
         previous = price
         has_previous = True
-        lots = min(int(size + _EPS_TICKS), remaining)
+        if size <= 0.0:
+            break
+        lots = max(int(size + _EPS_TICKS), min_lots)
         size *= growth
+        if lots > remaining:
+            lots = remaining
         if lots < min_lots:
-            if remaining < min_lots:
-                break
-            continue
+            break
         remaining -= lots
         out_price_ticks[written] = price
         out_amount_lots[written] = lots

@@ -153,6 +153,8 @@ class RegimeAdjustment:
     spread_multiplier: float = field(default=1.0, validator=_positive)
     skew_multiplier: float = field(default=1.0, validator=_non_negative)
     size_multiplier: float = field(default=1.0, validator=_non_negative)
+    """Level sizes are scaled and rounded down to whole lots, but never below the instrument's
+    minimum order: a regime makes quotes smaller, not absent. 0 stands aside (no quotes)."""
 
 
 @frozen
