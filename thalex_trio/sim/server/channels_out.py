@@ -206,7 +206,7 @@ class MarketPublisher:
 
     def _roll_options(self, options: OptionChain) -> None:
         """Delist expired options and list new expiries (`OptionChain.roll`), telling every
-        `instruments` subscriber: removals first, then additions (API.md §9.2)."""
+        `instruments` subscriber: removals first, then additions (API.md §9.3)."""
         refs = self.mark_index(options.forward_of)
         if refs is None:
             return  # no forward yet to centre new strikes on: the roll waits for one

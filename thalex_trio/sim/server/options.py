@@ -8,7 +8,7 @@ engine's per-leg code 5.
 
 The names, strikes and expiries are what the synthetic generator lists when the market starts
 (`SyntheticMarket.option_tickers`). A listed option then keeps its strike while the forward
-moves, as listed instruments do. The chain rolls as the exchange's does (API.md §8.9): at
+moves, as listed instruments do. The chain rolls as the exchange's does (API.md §9.3): at
 08:00 UTC the expiry due then is delisted (`roll`), and each expiry the listing rule
 (`option_listing`) now names that is not listed yet is listed, at strikes around the forward
 of that moment, so a long run always has the configured expiries ahead of it.
