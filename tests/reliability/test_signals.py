@@ -114,6 +114,10 @@ async def test_a_signal_stops_the_one_command_run_cleanly(
     assert summary_value(summary, "stopped because") == f"signal {signum.name}"
     assert summary_value(summary, "exit code") == "0"
     assert summary_value(summary, "orders cancelled at exit") == "yes"
+    # The simulator runs in this process: tick-to-order is our side of the socket only.
+    assert summary_value(summary, "tick-to-order p50 / p99 / max").endswith(
+        "samples, simulator time left out)"
+    )
     assert count(db_dsn, "SELECT count(*) FROM order_events") >= before
     check_store(db_dsn, summary, signum)
 
@@ -131,6 +135,8 @@ async def test_sigterm_leaves_nothing_at_the_simulator(
         assert seen.server.open_orders() == []
         simulator_lots = seen.server.position().size_lots
     check_store(db_dsn, summary, signal.SIGTERM)
+    # A simulator elsewhere (another process, here the test's) is as remote as the exchange.
+    assert summary_value(summary, "tick-to-order p50 / p99 / max").endswith(" samples)")
     # Every fill the simulator made is in the store: the position from the stored fills is the
     # simulator's (which started flat).
     signed = query(

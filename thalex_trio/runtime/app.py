@@ -26,6 +26,7 @@ from thalex_trio.runtime.clock import SystemClock
 from thalex_trio.runtime.context import RunContext, reconcile_settings
 from thalex_trio.runtime.outcome import Outcome
 from thalex_trio.runtime.session_task import SessionSpec, run_session
+from thalex_trio.runtime.sim_time import SimulatorTime
 from thalex_trio.runtime.status import summary_table
 from thalex_trio.runtime.supervisor import run_supervised
 from thalex_trio.runtime.venue import LiveVenue
@@ -205,12 +206,23 @@ async def run_tree(options: RunOptions, holder: list[RunContext]) -> Outcome:
         sink = await stack.enter_async_context(_open_sink(options))
         endpoint: Network | str
         dev_key: tuple[str, Path] | None = None
+        latency_clock_ns = options.latency_clock_ns
+        leaves_out_simulator = False
         if options.network is NetworkName.SIM:
             if options.sim_url is None:
                 from thalex_trio.sim.server.config import SimServerConfig
                 from thalex_trio.sim.server.keys import default_keys_dir
                 from thalex_trio.sim.server.server import open_sim_server
 
+                if options.latency_clock_ns is None:
+                    # Tick-to-order is our side of the socket only: the in-process simulator's
+                    # time is left out. Installed before the simulator starts, so that every
+                    # task of its is known as its.
+                    sim_time = SimulatorTime()
+                    trio.lowlevel.add_instrument(sim_time)
+                    stack.callback(trio.lowlevel.remove_instrument, sim_time)
+                    latency_clock_ns = sim_time.own_clock_ns
+                    leaves_out_simulator = True
                 server = await stack.enter_async_context(
                     open_sim_server(
                         SimServerConfig(
@@ -239,8 +251,9 @@ async def run_tree(options: RunOptions, holder: list[RunContext]) -> Outcome:
         # Shadow never logs in: market channels are public, and no order can reach the exchange.
         credentials = credentials_from(options, dev_key) if options.mode == "live" else None
         ctx = build_context(options, clock, sink)
-        if options.latency_clock_ns is not None:
-            ctx.tick_to_order.clock_ns = options.latency_clock_ns
+        if latency_clock_ns is not None:
+            ctx.tick_to_order.clock_ns = latency_clock_ns
+        ctx.stats.latency_excludes_simulator = leaves_out_simulator
         holder.append(ctx)
         spec = SessionSpec(
             endpoint=endpoint,

@@ -40,6 +40,7 @@ class RunStats:
     book_refreshes: int = 0  # session: book resubscribed because the feed doubted our copy
     round_trip_s: float | None = None  # executor: the latest request round trip
     latency_ns: list[int] = field(factory=list)  # tick-to-order clock
+    latency_excludes_simulator: bool = False  # the in-process simulator's time left out
     latency_stages_ns: list[tuple[int, int, int]] = field(factory=list)
     """Each sample's (decide, plan, send) stages, in `latency_ns`' order (tick_to_order.py)."""
     started_s: float = 0.0
@@ -174,7 +175,8 @@ def summary_table(ctx: RunContext, exit_code: int, elapsed_s: float) -> str:
         (
             "tick-to-order p50 / p99 / max",
             f"{lat['p50_us']:.0f} / {lat['p99_us']:.0f} / {lat['max_us']:.0f} us "
-            f"({len(stats.latency_ns)} samples)",
+            f"({len(stats.latency_ns)} samples"
+            f"{', simulator time left out' if stats.latency_excludes_simulator else ''})",
         ),
         (
             "tick-to-order p50 by stage",
