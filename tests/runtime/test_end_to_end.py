@@ -12,13 +12,17 @@ import trio.testing
 from thalex_trio.domain.enums import Side
 from thalex_trio.runtime.outcome import Outcome
 from thalex_trio.sim.market.params import SyntheticParams
+from thalex_trio.sim.server.channels_out import MarketPublisher
 from thalex_trio.strategy.params import EstimatorParams, StrategyParams
 from thalex_trio.strategy.quoter import Quoter
 
 from .harness import make_context, open_server, run_bot, runtime_tasks_left
 
 if TYPE_CHECKING:
+    import pytest
+
     from thalex_trio.domain.instrument import Instrument
+    from thalex_trio.thalex.channels import Channel
 
 
 async def test_quotes_both_sides_fills_and_matches_the_simulator(
@@ -130,3 +134,56 @@ async def test_a_ladder_deeper_than_ten_levels_still_sees_the_market_behind_it(
     assert code == Outcome.OK
     assert samples >= 20
     assert two_sided == samples
+
+
+def _taking_books(monkeypatch: pytest.MonkeyPatch, nlevels: set[str]) -> None:
+    """Make the simulator leave out book channels of any depth but `nlevels`, as an exchange
+    that takes only some depths would."""
+    accepts = MarketPublisher.accepts
+
+    def picky(self: MarketPublisher, name: str) -> Channel | None:
+        if name.startswith("book.") and name.split(".")[-2] not in nlevels:
+            return None
+        return accepts(self, name)
+
+    monkeypatch.setattr(MarketPublisher, "accepts", picky)
+
+
+async def test_a_refused_book_depth_falls_back_to_the_whole_book(
+    virtual_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _taking_books(monkeypatch, {"all"})
+    ctx = make_context()
+    samples = two_sided = 0
+    async with open_server(market_params=SPARSE_MARKET) as server:
+
+        async def watch() -> None:
+            nonlocal samples, two_sided
+            await trio.sleep(5.0)
+            assert server.core.publisher.subscribers("book.BTC-PERPETUAL.none.all.raw")
+            while True:
+                await trio.sleep(1.0)
+                samples += 1
+                bids = sum(o.side is Side.BUY for o in server.open_orders())
+                two_sided += bids >= 10 and len(server.open_orders()) - bids >= 10
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(watch)
+            code = await run_bot(server, ctx, duration_s=20.0, make_quoter=deep_quoter)
+            nursery.cancel_scope.cancel()
+    assert code == Outcome.OK
+    assert samples >= 10
+    assert two_sided == samples
+
+
+async def test_no_book_at_all_stops_the_run_with_a_clear_reason(
+    virtual_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _taking_books(monkeypatch, set())
+    ctx = make_context()
+    async with open_server() as server:
+        code = await run_bot(server, ctx, duration_s=20.0)
+        assert server.open_orders() == []
+    assert code == Outcome.CRASH
+    assert ctx.stop_reason is not None
+    assert "takes neither book.BTC-PERPETUAL.none.16.raw nor" in ctx.stop_reason

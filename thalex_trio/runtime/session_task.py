@@ -85,6 +85,11 @@ class BookRefreshFailed(SessionClosed):
     restart policy starts a new session (which subscribes with a fresh snapshot)."""
 
 
+class BookRefused(RuntimeError):
+    """The exchange takes no book channel of ours: nothing to quote on, and retrying the same
+    subscription would not change that (not retryable: the process stops)."""
+
+
 @frozen
 class SessionSpec:
     """How to reach the exchange: the endpoint, the key, cancel-on-disconnect, the connector."""
@@ -229,7 +234,9 @@ async def _trade(
                     private_channel(ChannelKind.SESSION_ORDERS),
                     private_channel(ChannelKind.ACCOUNT_PORTFOLIO),
                 ]
-            await session.subscribe(channels)
+            subscribed = await session.subscribe(channels)
+            if book.name not in subscribed:
+                book = await _subscribe_whole_book(session, book)
             await _snapshot(ctx, venue, trading, first_start=first_start)
         options = (
             OptionsPipeline(trading, ctx.now_ns, trading.quoter.signal_params.options_min_days)
@@ -259,6 +266,22 @@ async def _trade(
 
 def _ignore(_note: ThalexNotification) -> None:
     """Market notifications of other instruments (none are subscribed without options)."""
+
+
+async def _subscribe_whole_book(session: ThalexSession, refused: Channel) -> Channel:
+    """The exchange left our book channel out of its answer: take the whole book instead.
+
+    API.md says any number of levels may be asked for, but only `all` and 10 appear in
+    Thalex's own examples, and 10 may be too shallow to see the market behind our ladder.
+    Unsubscribing first keeps two book channels from ever feeding one local book, should the
+    exchange have taken the first one under another name."""
+    assert refused.subject is not None
+    whole = book_channel(refused.subject, nlevels="all", delay=Delay.RAW)
+    _log.warning("the exchange did not take %s; subscribing %s", refused.name, whole.name)
+    await session.unsubscribe([refused])
+    if whole.name not in await session.subscribe([whole]):
+        raise BookRefused(f"the exchange takes neither {refused.name} nor {whole.name}")
+    return whole
 
 
 async def _refresh_book(
