@@ -12,6 +12,7 @@ import trio.testing
 from thalex_trio.domain.enums import Side
 from thalex_trio.runtime.outcome import Outcome
 from thalex_trio.sim.market.params import SyntheticParams
+from thalex_trio.sim.server import methods
 from thalex_trio.sim.server.channels_out import MarketPublisher
 from thalex_trio.strategy.params import EstimatorParams, StrategyParams
 from thalex_trio.strategy.quoter import Quoter
@@ -187,3 +188,18 @@ async def test_no_book_at_all_stops_the_run_with_a_clear_reason(
     assert code == Outcome.CRASH
     assert ctx.stop_reason is not None
     assert "takes neither book.BTC-PERPETUAL.none.16.raw nor" in ctx.stop_reason
+
+
+async def test_a_refused_order_channel_stops_the_run_before_any_order(
+    virtual_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As for an API key without the trading permission: no fills would ever reach us.
+    monkeypatch.setattr(methods, "PRIVATE_CHANNELS", methods.PRIVATE_CHANNELS - {"session.orders"})
+    ctx = make_context()
+    async with open_server() as server:
+        code = await run_bot(server, ctx, duration_s=20.0)
+        assert server.open_orders() == []
+    assert code == Outcome.CRASH
+    assert ctx.stats.inserts == 0
+    assert ctx.stop_reason is not None
+    assert "did not take session.orders" in ctx.stop_reason

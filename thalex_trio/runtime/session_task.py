@@ -85,9 +85,10 @@ class BookRefreshFailed(SessionClosed):
     restart policy starts a new session (which subscribes with a fresh snapshot)."""
 
 
-class BookRefused(RuntimeError):
-    """The exchange takes no book channel of ours: nothing to quote on, and retrying the same
-    subscription would not change that (not retryable: the process stops)."""
+class SubscriptionRefused(RuntimeError):
+    """The exchange does not take a channel we cannot trade without (our orders, our position,
+    any book of our instrument). Retrying the same subscription would not change that: not
+    retryable, the process stops with the reason."""
 
 
 @frozen
@@ -235,6 +236,13 @@ async def _trade(
                     private_channel(ChannelKind.ACCOUNT_PORTFOLIO),
                 ]
             subscribed = await session.subscribe(channels)
+            refused = [c.name for c in channels if c.is_private and c.name not in subscribed]
+            if refused:
+                # Without our order and position channels we would trade blind to our fills.
+                raise SubscriptionRefused(
+                    f"the exchange did not take {', '.join(refused)}"
+                    " (does the API key have the trading permission?)"
+                )
             if book.name not in subscribed:
                 book = await _subscribe_whole_book(session, book)
             await _snapshot(ctx, venue, trading, first_start=first_start)
@@ -280,7 +288,7 @@ async def _subscribe_whole_book(session: ThalexSession, refused: Channel) -> Cha
     _log.warning("the exchange did not take %s; subscribing %s", refused.name, whole.name)
     await session.unsubscribe([refused])
     if whole.name not in await session.subscribe([whole]):
-        raise BookRefused(f"the exchange takes neither {refused.name} nor {whole.name}")
+        raise SubscriptionRefused(f"the exchange takes neither {refused.name} nor {whole.name}")
     return whole
 
 
