@@ -108,12 +108,9 @@ def deep_quoter(instrument: Instrument) -> Quoter:
     return Quoter(instrument, strategy, EstimatorParams(warmup_s=2.0))
 
 
-async def test_a_ladder_deeper_than_ten_levels_still_sees_the_market_behind_it(
-    virtual_clock: trio.testing.MockClock,
-) -> None:
-    # Ours are the top ten prices of each side of the published book: taken out of a ten-level
-    # book they would leave the side empty, and the quoter (on the mid) would pull its ladder
-    # until ours were gone from the book: the ladder would flap between half and whole.
+async def _deep_ladder_run(book_name: str, duration_s: float) -> tuple[Outcome, int, int]:
+    """`deep_quoter` live on `SPARSE_MARKET`: (exit, seconds sampled, seconds with ten levels a
+    side at the simulator); the bot's book subscription is checked to be `book_name`."""
     ctx = make_context()
     samples = two_sided = 0
     async with open_server(market_params=SPARSE_MARKET) as server:
@@ -121,6 +118,7 @@ async def test_a_ladder_deeper_than_ten_levels_still_sees_the_market_behind_it(
         async def watch() -> None:
             nonlocal samples, two_sided
             await trio.sleep(5.0)  # the first ladder is in place
+            assert server.core.publisher.subscribers(book_name)
             while True:
                 await trio.sleep(1.0)
                 samples += 1
@@ -130,8 +128,18 @@ async def test_a_ladder_deeper_than_ten_levels_still_sees_the_market_behind_it(
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(watch)
-            code = await run_bot(server, ctx, duration_s=30.0, make_quoter=deep_quoter)
+            code = await run_bot(server, ctx, duration_s=duration_s, make_quoter=deep_quoter)
             nursery.cancel_scope.cancel()
+    return code, samples, two_sided
+
+
+async def test_a_ladder_deeper_than_ten_levels_still_sees_the_market_behind_it(
+    virtual_clock: trio.testing.MockClock,
+) -> None:
+    # Ours are the top ten prices of each side of the published book: taken out of a ten-level
+    # book they would leave the side empty, and the quoter (on the mid) would pull its ladder
+    # until ours were gone from the book: the ladder would flap between half and whole.
+    code, samples, two_sided = await _deep_ladder_run("book.BTC-PERPETUAL.none.30.raw", 30.0)
     assert code == Outcome.OK
     assert samples >= 20
     assert two_sided == samples
@@ -154,24 +162,7 @@ async def test_a_refused_book_depth_falls_back_to_the_whole_book(
     virtual_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _taking_books(monkeypatch, {"all"})
-    ctx = make_context()
-    samples = two_sided = 0
-    async with open_server(market_params=SPARSE_MARKET) as server:
-
-        async def watch() -> None:
-            nonlocal samples, two_sided
-            await trio.sleep(5.0)
-            assert server.core.publisher.subscribers("book.BTC-PERPETUAL.none.all.raw")
-            while True:
-                await trio.sleep(1.0)
-                samples += 1
-                bids = sum(o.side is Side.BUY for o in server.open_orders())
-                two_sided += bids >= 10 and len(server.open_orders()) - bids >= 10
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(watch)
-            code = await run_bot(server, ctx, duration_s=20.0, make_quoter=deep_quoter)
-            nursery.cancel_scope.cancel()
+    code, samples, two_sided = await _deep_ladder_run("book.BTC-PERPETUAL.none.all.raw", 20.0)
     assert code == Outcome.OK
     assert samples >= 10
     assert two_sided == samples

@@ -52,19 +52,24 @@ class GatedVenue:
         self.ctx.sends.on_submit()
         await self.release.wait()
         assert isinstance(action, Insert)
-        return OrderUpdate(
-            action.client_order_id,
-            ExchangeOrderId(f"X{action.client_order_id}"),
-            OrderStatus.OPEN,
-            ChangeReason.INSERT,
-            action.price_ticks,
-            action.amount_lots,
-            0,
-        )
+        return opened(action)
 
 
 def insert(cid: int, price_ticks: int) -> Insert:
     return Insert(ClientOrderId(cid), NAME, Side.BUY, price_ticks, 1)
+
+
+def opened(action: Insert) -> OrderUpdate:
+    """The exchange's answer to `action`: the order rests, unfilled."""
+    return OrderUpdate(
+        action.client_order_id,
+        ExchangeOrderId(f"X{action.client_order_id}"),
+        OrderStatus.OPEN,
+        ChangeReason.INSERT,
+        action.price_ticks,
+        action.amount_lots,
+        0,
+    )
 
 
 async def test_a_plan_goes_out_back_to_back_in_order_and_ends_when_all_are_answered(
@@ -152,15 +157,7 @@ class ThrottledVenue:
                 0,
             )
         assert isinstance(action, Insert)
-        return OrderUpdate(
-            action.client_order_id,
-            ExchangeOrderId(f"X{action.client_order_id}"),
-            OrderStatus.OPEN,
-            ChangeReason.INSERT,
-            action.price_ticks,
-            action.amount_lots,
-            0,
-        )
+        return opened(action)
 
 
 def ladder(best_bid_ticks: int) -> QuoteLadder:
@@ -175,13 +172,7 @@ async def _plan_through_a_pause(pause_s: float, desired_after: QuoteLadder) -> l
     trading = Trading(INSTRUMENT, Quoter(INSTRUMENT), OrderTracker(INSTRUMENT))
     resting = Insert(ClientOrderId(7), NAME, Side.BUY, 90, 1)
     trading.tracker.on_sent(resting, 0)
-    trading.tracker.on_result(
-        RequestKind.INSERT,
-        OrderUpdate(
-            resting.client_order_id, ExchangeOrderId("X7"), OrderStatus.OPEN,
-            ChangeReason.INSERT, 90, 1, 0,
-        ),
-    )  # fmt: skip
+    trading.tracker.on_result(RequestKind.INSERT, opened(resting))
     trading.desired.publish(ladder(100), origin_ns=0)
     venue = ThrottledVenue(ctx, open_s=trio.current_time() + pause_s)
     plan: list[Insert | Amend | Cancel] = [
