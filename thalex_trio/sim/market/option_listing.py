@@ -26,6 +26,8 @@ EXPIRY_HOUR_UTC = 8
 OPTION_TICK_SIZE = 0.1
 OPTION_VOLUME_TICK_SIZE = 0.01
 OPTION_MIN_ORDER_AMOUNT = 0.01
+"""The listed options' grids (options are market data only here: no order is ever priced on
+them, so these only need to hold the Black-76 marks)."""
 
 _NS_PER_S = 10**9
 
