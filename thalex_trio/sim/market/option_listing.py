@@ -26,8 +26,8 @@ EXPIRY_HOUR_UTC = 8
 OPTION_TICK_SIZE = 0.1
 OPTION_VOLUME_TICK_SIZE = 0.01
 OPTION_MIN_ORDER_AMOUNT = 0.01
-"""The listed options' grids (options are market data only here: no order is ever priced on
-them, so these only need to hold the Black-76 marks)."""
+"""The listed options' grids, as `public/instruments` shows them. Options are market data only
+in the simulator and marks are not on a grid, so nothing here is ever checked against them."""
 
 _NS_PER_S = 10**9
 
