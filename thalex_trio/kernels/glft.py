@@ -120,7 +120,9 @@ def _normalise(matrix: NDArray[np.float64]) -> None:
                 matrix[i, j] /= largest
 
 
-@njit(cache=True)
+@njit(
+    "void(int64, float64, float64, float64, float64, float64, float64[:], float64[:])", cache=True
+)
 def glft_bounded_depths_ticks(
     max_inventory: int,
     gamma_per_tick: float,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 
-@njit(cache=True)
+@njit("Tuple((float64, float64, int64))(float64[:], int64, float64, float64[:], int64)", cache=True)
 def depth_count_intensity_fit(
     reach_ticks: NDArray[np.float64],
     steps: int,
@@ -118,7 +118,9 @@ def _tilted_mean_depth(
     return weighted_depth / weight_sum, weight_sum
 
 
-@njit(cache=True)
+@njit(
+    "UniTuple(float64, 2)(float64[:], float64[:], float64[:], int64, float64, float64)", cache=True
+)
 def own_fill_intensity_mle(
     depth_ticks: NDArray[np.float64],
     duration_s: NDArray[np.float64],

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 
-@njit(cache=True)
+@njit("UniTuple(float64, 2)(float64[:], int64, int64, int64, float64)", cache=True)
 def window_drift_and_sigma(
     diffs_ticks: NDArray[np.float64],
     newest_index: int,
