@@ -65,10 +65,14 @@ class VolumeCandles:
         self.pressure_window = pressure_window
         self.score_window = score_window
         self.closed: deque[VolumeCandle] = deque(maxlen=max(pressure_window, score_window))
-        self.scores = _NEUTRAL
         self._open: list[int] | None = None  # open, high, low, close, buy, sell, start_ns
+        # Both summaries of the closed candles are brought up to date when read, not at each
+        # close: one book update can carry many trades and each can close many candles.
+        self._scores = _NEUTRAL
+        self._scores_stale = False
         self._window_buy = 0
         self._window_sell = 0
+        self._window_stale = False
 
     def on_trade(
         self, price_ticks: int, amount_lots: int, buyer_aggressor: bool, time_ns: int
@@ -87,22 +91,28 @@ class VolumeCandles:
             take = min(room, remaining)
             candle[4 if buyer_aggressor else 5] += take
             remaining -= take
-            if take == room:
-                self._close(candle, time_ns)
+            if take == room:  # full: it closes, and the deque drops its oldest when full
+                o, h, lo, c, buy, sell, start_ns = candle
+                self.closed.append(VolumeCandle(o, h, lo, c, buy, sell, start_ns, time_ns))
+                self._open = None
+                self._scores_stale = self._window_stale = True
 
-    def _close(self, c: list[int], time_ns: int) -> None:
-        if len(self.closed) == self.closed.maxlen:
-            self.closed.popleft()
-        self.closed.append(VolumeCandle(c[0], c[1], c[2], c[3], c[4], c[5], c[6], time_ns))
-        self._open = None
-        window = list(self.closed)[-self.pressure_window :]
-        self._window_buy = sum(candle.buy_lots for candle in window)
-        self._window_sell = sum(candle.sell_lots for candle in window)
-        self.scores = candle_scores(list(self.closed)[-self.score_window :])
+    @property
+    def scores(self) -> CandleScores:
+        """Momentum, reversal, volatility and exhaustion over the score window."""
+        if self._scores_stale:
+            self._scores = candle_scores(list(self.closed)[-self.score_window :])
+            self._scores_stale = False
+        return self._scores
 
     @property
     def pressure(self) -> float:
         """Aggressive flow imbalance in [-1, 1] (0 with no volume)."""
+        if self._window_stale:
+            window = list(self.closed)[-self.pressure_window :]
+            self._window_buy = sum(candle.buy_lots for candle in window)
+            self._window_sell = sum(candle.sell_lots for candle in window)
+            self._window_stale = False
         buy = self._window_buy
         sell = self._window_sell
         if self._open is not None:
