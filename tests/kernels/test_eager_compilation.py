@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from numba.core.registry import CPUDispatcher
 
-from tests.strategy.synthetic import synthetic_market
+from tests.strategy.synthetic import FAST_REFITS, synthetic_market
 from thalex_trio.domain.enums import InstrumentKind, Side
 from thalex_trio.domain.instrument import Instrument
 from thalex_trio.domain.market import BookLevel, TopOfBook, Trade
 from thalex_trio.kernels import avellaneda_stoikov, glft, intensity, ladder, volatility
 from thalex_trio.strategy.market_state import Exposure
-from thalex_trio.strategy.params import EstimatorParams, QuoteModel, StrategyParams
+from thalex_trio.strategy.params import QuoteModel, StrategyParams
 from thalex_trio.strategy.quoter import Quoter
 
 NAME = "BTC-PERPETUAL"
@@ -33,18 +33,8 @@ def kernel_signatures() -> dict[str, int]:
 
 def run_every_estimator(model: QuoteModel) -> None:
     """A quoter through warm-up, every estimator's refit (own fills included) and `model`."""
-    params = EstimatorParams(
-        warmup_s=5.0,
-        fast_window_s=10.0,
-        mid_window_s=20.0,
-        slow_window_s=60.0,
-        intensity_window_s=60.0,
-        intensity_max_depth_ticks=4.0,
-        own_fill_min_fills=5,
-        intensity_refit_interval_s=1.0,
-    )
     strategy = StrategyParams(model=model, levels_per_side=2, position_limit_lots=10)
-    quoter = Quoter(INSTRUMENT, strategy, params)
+    quoter = Quoter(INSTRUMENT, strategy, FAST_REFITS)
     for i, event in enumerate(synthetic_market(11, 40.0, 0.1, 2.0, 3.0, 0.8, start_ns=T0)):
         if event.is_trade:
             side = Side.BUY if event.buyer else Side.SELL
@@ -58,7 +48,7 @@ def run_every_estimator(model: QuoteModel) -> None:
         if i % 7 == 0 and ladder_now.bids:
             quoter.on_own_fill(Side.BUY, event.time_ns)
             quoter.on_own_fill(Side.SELL, event.time_ns)
-    assert quoter.own_bid.total_fills >= params.own_fill_min_fills  # the MLE refit ran
+    assert quoter.own_bid.total_fills >= FAST_REFITS.own_fill_min_fills  # the MLE refit ran
 
 
 def test_every_kernel_is_compiled_at_import_and_a_session_compiles_nothing_more() -> None:

@@ -11,6 +11,21 @@ from __future__ import annotations
 import numpy as np
 from attrs import frozen
 
+from thalex_trio.strategy.params import EstimatorParams
+
+FAST_REFITS = EstimatorParams(
+    warmup_s=5.0,
+    fast_window_s=10.0,
+    mid_window_s=20.0,
+    slow_window_s=60.0,
+    intensity_window_s=60.0,
+    intensity_max_depth_ticks=4.0,
+    own_fill_min_fills=5,
+    intensity_refit_interval_s=1.0,
+)
+"""Short windows, five own fills and a refit a second: every estimator fits within a minute
+of `synthetic_market`."""
+
 
 @frozen
 class SyntheticEvent:

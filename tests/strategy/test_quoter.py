@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.strategy.synthetic import synthetic_market
+from tests.strategy.synthetic import FAST_REFITS, synthetic_market
 from thalex_trio.domain.enums import InstrumentKind, Side
 from thalex_trio.domain.instrument import Instrument
 from thalex_trio.domain.market import BookLevel, IndexPrice, Ticker, TopOfBook, Trade
@@ -125,17 +125,7 @@ def test_index_and_external_sources() -> None:
 
 
 def test_warm_up_estimates_regime_and_own_fill_mle() -> None:
-    params = EstimatorParams(
-        warmup_s=5.0,
-        fast_window_s=10.0,
-        mid_window_s=20.0,
-        slow_window_s=60.0,
-        intensity_window_s=60.0,
-        intensity_max_depth_ticks=4.0,
-        own_fill_min_fills=5,
-        intensity_refit_interval_s=1.0,
-    )
-    q = Quoter(INSTRUMENT, StrategyParams(levels_per_side=2), params)
+    q = Quoter(INSTRUMENT, StrategyParams(levels_per_side=2), FAST_REFITS)
     assert q.diagnostics().warmed_up is False
     for i, event in enumerate(synthetic_market(11, 65.0, 0.1, 2.0, 3.0, 0.8, start_ns=T0)):
         if event.is_trade:
