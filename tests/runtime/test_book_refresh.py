@@ -21,6 +21,7 @@ from thalex_trio.runtime.session_task import (
     BookRefreshFailed,
     _refresh_book,
 )
+from thalex_trio.sim.market.params import Regime, SyntheticParams
 from thalex_trio.sim.server.faults import FaultPlan, ScopedChance
 from thalex_trio.strategy.quoter import Quoter
 from thalex_trio.thalex.channels import book_channel
@@ -36,11 +37,19 @@ if TYPE_CHECKING:
 INSTRUMENT = Instrument("BTC-PERPETUAL", InstrumentKind.PERPETUAL, "BTCUSD", 1.0, 0.001, 0.001)
 
 
+FALLING = SyntheticParams(
+    arrival_a_per_s=20.0, options=None, regimes=(Regime("falling", drift_ticks_per_s=-20.0),)
+)
+"""A busy market falling 20 ticks a second: the levels it leaves while our deltas are lost are
+never touched again, so they stay in our book above the market, whatever our quotes do (in a
+churning market most lost levels heal themselves with the next change at their price)."""
+
+
 async def test_lost_book_deltas_are_healed_by_a_fresh_snapshot(
     virtual_clock: trio.testing.MockClock,
 ) -> None:
     ctx = make_context()
-    async with open_server() as server, trio.open_nursery() as nursery:
+    async with open_server(market_params=FALLING) as server, trio.open_nursery() as nursery:
         refreshes_before_loss: list[int] = []
 
         async def lose_market_data() -> None:

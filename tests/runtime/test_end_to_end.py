@@ -90,9 +90,16 @@ async def test_sigint_cancels_every_order_and_exits_zero(
 
 
 SPARSE_MARKET = SyntheticParams(
-    seed=11, arrival_a_per_s=5.0, half_spread_ticks=30.0, depth_levels=3, options=None
+    seed=11,
+    arrival_a_per_s=5.0,
+    arrival_k_per_tick=5.0,
+    half_spread_ticks=30.0,
+    depth_levels=3,
+    options=None,
 )
-"""A wide market with three levels a side: a ladder inside its spread tops the book."""
+"""A wide market with three levels a side: a ladder inside its spread tops the book. Its
+orders reach no further than a tick or two (k = 5 per tick), so they leave the ladder whole
+(a fill would take a level out until the next plan)."""
 
 
 def deep_quoter(instrument: Instrument) -> Quoter:

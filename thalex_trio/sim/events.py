@@ -63,6 +63,12 @@ INDEX_EVENT = 6
 """The index price in `value`."""
 FUNDING_RATE_EVENT = 7
 """The current funding rate in `value`, per funding-rate period (see `EngineParams`)."""
+MARKET_ORDER_EVENT = 8
+"""A synthetic market's aggressive order, never published: side is the aggressor (+1 buy),
+price_ticks the worst price it accepts. Before the market's own levels, whose prints follow as
+`TRADE_EVENT`s, it takes whole every order of ours within that price and better than the
+market's best (in the spread, where no queue is ahead of us). A recorded stream has none:
+there, an aggressor's reach shows only in its prints."""
 
 END_OF_MESSAGE_FLAG = 1
 """Last record of one exchange message: the book is consistent (uncrossed) after it."""

@@ -33,6 +33,7 @@ from thalex_trio.sim.events import (
     FUNDING_RATE_EVENT,
     INDEX_EVENT,
     MARK_EVENT,
+    MARKET_ORDER_EVENT,
     TRADE_EVENT,
     Events,
 )
@@ -249,8 +250,10 @@ def run_events(
     Times are `local_ts_ns` when `local_clock`, else `exch_ts_ns`. Stops early right after an
     event that filled one of our orders. Fills are maker fills at our order's price: by a trade
     through our price (all of the remaining), by a trade at our price beyond the queue ahead
-    (partial), or by the opposite side of the book moving to or through our price (all of the
-    remaining: the crossing order was larger than us, since a rest of it is displayed).
+    (partial), by the opposite side of the book moving to or through our price (all of the
+    remaining: the crossing order was larger than us, since a rest of it is displayed), or by
+    a synthetic market order reaching our price inside the market's spread (all of the
+    remaining: nothing is ahead of us there).
     """
     # Row views once per call: the event loop indexes plain 1-D arrays.
     bid_lots = book[0]
@@ -373,6 +376,30 @@ def run_events(
                                 )
                         else:
                             o_front[s] = front
+        elif kind == MARKET_ORDER_EVENT:
+            # A synthetic market order takes, before the market's own levels (price priority),
+            # our orders within its limit that are better than the market's best: between the
+            # limit and the market's best, in the spread. Ours at or behind the market's levels
+            # are left to the prints that follow, with their queues.
+            limit = e.price_ticks
+            our = -1 if e.side > 0 else 1
+            if our == -1:
+                best = st[ST_BEST_ASK]
+                worst = min(limit, st[ST_BASE] + best - 1 if best < width else limit)
+                reachable = worst >= st[ST_MIN_ASK]
+            else:
+                best = st[ST_BEST_BID]
+                worst = max(limit, st[ST_BASE] + best + 1 if best >= 0 else limit)
+                reachable = worst <= st[ST_MAX_BID]
+            if reachable:
+                for s in range(n_slots):
+                    if o_side[s] != our or o_rem[s] <= 0:
+                        continue
+                    within = o_price[s] <= worst if our == -1 else o_price[s] >= worst
+                    if within:
+                        _record_fill(
+                            s, ts, o_price[s], o_rem[s], o_rem, st, f_slot, f_ts, f_price, f_lots
+                        )
         elif kind == DEPTH_CLEAR_EVENT:
             if e.side >= 0:
                 bid_lots[:] = 0

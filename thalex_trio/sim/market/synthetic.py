@@ -3,7 +3,9 @@
 Per step of `step_ms`: market orders arrive per side as a Poisson process of rate A whose reach
 beyond the mid is exponential with rate k, so orders reach depth delta or beyond at rate
 A exp(-k delta) (MODELS.md §4). An order prints a trade at every displayed level it reaches,
-taking the level, so our quotes at that depth are filled through the trade tape. Then the mid
+taking the level. It also goes to the engine as a `MARKET_ORDER_EVENT` (not published) that
+first fills every quote of ours within its reach inside the market's spread, so a quote there
+at depth delta fills at rate A exp(-k delta) however wide the spread is. Then the mid
 (continuous, in ticks) moves by a Gaussian step of `sigma * sqrt(dt)` (times the regime's
 multiplier, plus drift and Poisson jumps) and the book is re-laid around it (best bid =
 floor(mid - half_spread), best ask = ceil(mid + half_spread), `depth_levels` per side with the
@@ -36,6 +38,7 @@ from thalex_trio.sim.events import (
     FUNDING_RATE_EVENT,
     INDEX_EVENT,
     MARK_EVENT,
+    MARKET_ORDER_EVENT,
     TRADE_EVENT,
     Events,
     events_from_rows,
@@ -184,14 +187,17 @@ class SyntheticMarket:
             key=lambda price: side * price,
         )
         start = len(rows)
+        # The order itself, for the engine: it reaches our quotes inside the spread first,
+        # where the market's displayed levels alone would let it pass them unseen.
+        limit_ticks = math.floor(limit) if side > 0 else math.ceil(limit)
+        rows.append((MARKET_ORDER_EVENT, side, ts, limit_ticks, 0, 0.0))
         for price in hit:
             rows.append((TRADE_EVENT, side, ts, price, book[price], 0.0))
             book[price] = 0
         for price in hit:
             rows.append((DEPTH_EVENT, -side, ts, price, 0, 0.0))
         flags.extend([0] * (len(rows) - start))
-        if hit:
-            flags[-1] = END_OF_MESSAGE_FLAG
+        flags[-1] = END_OF_MESSAGE_FLAG
 
     def _references(self, rows: list[Row], flags: list[int], ts: int) -> None:
         p = self.params
