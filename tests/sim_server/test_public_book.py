@@ -1,5 +1,6 @@
 """The simulator's public book holds our resting orders, as the exchange's does: a client that
-quotes around the book must be able to see itself there (and take itself out)."""
+quotes around the book must be able to see itself there (and take itself out). Our fills are
+trades like any other: they print on the public tape."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import trio
 from thalex_trio.domain.enums import Side
 from thalex_trio.sim.market.params import SyntheticParams
 from thalex_trio.sim.server.config import Synthetic
-from thalex_trio.thalex.wire_market import ThalexBookPayload, ThalexTicker
+from thalex_trio.thalex.wire_market import ThalexBookPayload, ThalexBookTrade, ThalexTicker
 from thalex_trio.thalex.wire_requests import ThalexCancelRequest, ThalexInsertRequest
 
 from .harness import open_client, open_test_server, wait_for
@@ -30,6 +31,14 @@ def _bid_change(note: ThalexNotification, price: float) -> float | None:
         return None
     amounts = [level.amount for level in payload.bid_changes if level.price == price]
     return amounts[-1] if amounts else None
+
+
+def _trade_at(note: ThalexNotification, price: float) -> ThalexBookTrade | None:
+    """The first trade a book notification prints at `price`, None if none."""
+    payload = note.payload
+    if not isinstance(payload, ThalexBookPayload):
+        return None
+    return next((t for t in payload.trades if t.price == price), None)
 
 
 def _best_bid(note: ThalexNotification) -> tuple[float, float]:
@@ -73,3 +82,24 @@ async def test_the_ticker_best_bid_is_ours_when_we_improve_the_market(
             top = server.core.engine.top_of_book(PERP)
             assert top.bid is not None
             assert top.bid.price_ticks < price
+
+
+async def test_our_fill_prints_on_the_public_tape(autojump_clock: trio.testing.MockClock) -> None:
+    wide = Synthetic(
+        SyntheticParams(seed=7, half_spread_ticks=20.0, arrival_a_per_s=20.0, options=None)
+    )
+    async with open_test_server(market=wide) as server, open_client(server, [BOOK]) as client:
+        with trio.fail_after(60):
+            snapshot = await wait_for(client.market_events, lambda note: note.snapshot)
+            assert isinstance(snapshot.payload, ThalexBookPayload)
+            best_bid = max(level.price for level in snapshot.payload.bid_changes)
+            # Inside the market's 40-tick spread: no print of the market's own comes here.
+            price = best_bid + 15.0
+            insert = ThalexInsertRequest(Side.BUY, PERP, 0.004, price, client_order_id=1)
+            await client.request(insert)
+            note = await wait_for(client.market_events, lambda n: _trade_at(n, price) is not None)
+    trade = _trade_at(note, price)
+    assert trade is not None
+    # Hit by a seller: the tape shows the aggressor's side, and our whole order.
+    assert (trade.amount, trade.direction, trade.implied_taker) == (0.004, Side.SELL, False)
+    assert server.core.fills == 1

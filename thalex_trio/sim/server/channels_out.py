@@ -16,7 +16,7 @@ import collections
 import math
 from typing import TYPE_CHECKING, Protocol
 
-from attrs import define, field
+from attrs import define, field, frozen
 
 from thalex_trio.domain.enums import InstrumentKind, Side
 from thalex_trio.sim.engine.exchange import product_of
@@ -38,9 +38,11 @@ from thalex_trio.thalex.wire_market import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from thalex_trio.domain.instrument import Instrument
     from thalex_trio.sim.engine.engine import MatchingEngine
-    from thalex_trio.sim.server.market_feed import TapeTrade
+    from thalex_trio.sim.server.market_feed import TapePrint
     from thalex_trio.sim.server.options import OptionChain
     from thalex_trio.thalex.codec import ThalexCodec
     from thalex_trio.thalex.frames import NotificationPayload
@@ -74,6 +76,18 @@ class Subscriber(Protocol):
 
     def send_notification(self, frame: bytes) -> None:
         """Queue one notification frame (never blocks)."""
+
+
+@frozen
+class TapeTrade:
+    """A print on the public tape, numbered in the order it joined: `seq` tells a subscriber
+    which prints it has been sent. Aggressor side +1 buy / -1 sell."""
+
+    seq: int
+    time_ns: int
+    price_ticks: int
+    amount_lots: int
+    side: int
 
 
 @define(eq=False)
@@ -110,6 +124,7 @@ class MarketPublisher:
         self.tape: collections.deque[tuple[str, TapeTrade]] = collections.deque(
             maxlen=RECENT_TRADES_KEPT
         )
+        self._printed = 0
         self.volume_lots: dict[str, int] = collections.Counter()
         self._marks: dict[str, tuple[float, int]] = {}  # mark and the engine ns it was first seen
 
@@ -180,9 +195,12 @@ class MarketPublisher:
 
     # -- the periodic update -----------------------------------------------------------------
 
-    def on_trades(self, instrument_name: str, trades: list[TapeTrade]) -> None:
-        """Record trades printed since the last tick."""
-        for trade in trades:
+    def on_trades(self, instrument_name: str, prints: Iterable[TapePrint]) -> None:
+        """Put trades on the tape: the market's prints, and our fills (the exchange prints
+        every trade, ours included)."""
+        for p in prints:
+            self._printed += 1
+            trade = TapeTrade(self._printed, p.time_ns, p.price_ticks, p.amount_lots, p.side)
             self.tape.append((instrument_name, trade))
             self.volume_lots[instrument_name] += trade.amount_lots
 

@@ -12,7 +12,7 @@ import collections
 import logging
 from typing import TYPE_CHECKING, Protocol, assert_never
 
-from thalex_trio.domain.enums import ChangeReason
+from thalex_trio.domain.enums import ChangeReason, Liquidity
 from thalex_trio.sim.engine.reports import (
     MMProtectionNotice,
     OrderNotice,
@@ -23,6 +23,7 @@ from thalex_trio.sim.engine.reports import (
     SessionId,
 )
 from thalex_trio.sim.server import translate
+from thalex_trio.sim.server.market_feed import TapePrint
 from thalex_trio.thalex.channels import ChannelKind
 from thalex_trio.thalex.codec import ThalexCodec
 from thalex_trio.thalex.wire_account import ThalexMmProtectionPayload, ThalexPortfolioPayload
@@ -225,6 +226,7 @@ class SimCore:
             self._position_lots[fill.instrument_name] += fill.signed_lots
             after = self._position_lots[fill.instrument_name]
             trades.append(translate.trade(fill, report, instrument, after))
+        self.publisher.on_trades(instrument.name, map(_tape_print, report.update.fills))
 
     def _broadcast(self, channel_name: str, payload: object) -> None:
         frame: bytes | None = None
@@ -262,3 +264,12 @@ class SimCore:
                 moved.append(self.portfolio_entry(name))
         if moved:
             self._portfolio(moved)
+
+
+def _tape_print(fill: Fill) -> TapePrint:
+    """Our fill as the public tape shows it: the aggressor is the other side when we made it.
+
+    Every fill of ours is a trade with the market, never with another session (takers take
+    the market's levels only), so each is printed once."""
+    aggressor = fill.side.sign if fill.liquidity is Liquidity.TAKER else -fill.side.sign
+    return TapePrint(fill.time_ns, fill.price_ticks, fill.amount_lots, aggressor)

@@ -1,9 +1,9 @@
-"""Feeds the engine from a market source ahead of engine time, and keeps the public trade tape.
+"""Feeds the engine from a market source ahead of engine time, and holds back its trade prints.
 
 The source is an iterator of event chunks (synthetic or replay). Chunks are fed while the fed
 horizon is less than `lookahead_ns` ahead of the time asked for, so the engine always holds
 the events it is about to apply. Trade prints are copied out at feed time and handed to the
-publisher once engine time passes them.
+publisher's tape once engine time passes them.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ LOOKAHEAD_NS = 2_000_000_000
 
 
 @frozen
-class TapeTrade:
+class TapePrint:
     """A public trade print: aggressor side +1 buy / -1 sell."""
 
-    seq: int
     time_ns: int
     price_ticks: int
     amount_lots: int
@@ -47,8 +46,7 @@ class MarketFeed:
         self._chunks = chunks
         self.fed_through_ns: int | None = None
         self.exhausted = False
-        self._pending: collections.deque[TapeTrade] = collections.deque()
-        self._trade_seq = 0
+        self._pending: collections.deque[TapePrint] = collections.deque()
         self.first_event_ns: int | None = None
 
     def first_time_ns(self) -> int | None:
@@ -83,12 +81,11 @@ class MarketFeed:
             trades["side"].tolist(),
             strict=True,
         ):
-            self._trade_seq += 1
-            self._pending.append(TapeTrade(self._trade_seq, ts, price, lots, side))
+            self._pending.append(TapePrint(ts, price, lots, side))
 
-    def take_trades(self, up_to_ns: int) -> list[TapeTrade]:
+    def take_trades(self, up_to_ns: int) -> list[TapePrint]:
         """Trades printed at or before `up_to_ns` not taken before, oldest first."""
-        out: list[TapeTrade] = []
+        out: list[TapePrint] = []
         pending = self._pending
         while pending and pending[0].time_ns <= up_to_ns:
             out.append(pending.popleft())
