@@ -28,7 +28,6 @@ from typing import cast
 import orjson
 from attrs import field, frozen
 
-from thalex_trio.domain.enums import ChangeReason, DeleteReason, Liquidity, OrderStatus, Side
 from thalex_trio.domain.events import (
     CalibrationResult,
     EventClass,
@@ -48,12 +47,13 @@ from thalex_trio.domain.events import (
     TradePrint,
     TradingStateChange,
 )
-from thalex_trio.domain.order import OrderState
 
 Value = int | float | str | None
 Row = tuple[Value, ...]
-LineBuilder = Callable[[StoreEvent, int, int], str]
-"""`(event, sink_id, seq) -> COPY line`, newline included."""
+LineBuilder = Callable[[StoreEvent, int | str, int], str]
+"""`(event, sink_id, seq) -> COPY line`, newline included. `sink_id` may come as its decimal
+text: the sink formats its 63-bit id once, where each line would spend longer on it than on
+any other field."""
 ValuesBuilder = Callable[[StoreEvent, int, int], Row]
 """`(event, sink_id, seq) -> the line's values`."""
 
@@ -92,15 +92,6 @@ def _json_text(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-# Enum `.value` is a descriptor call, several times slower than a dict lookup; lines are built
-# for every event, so the lookups are precomputed.
-_VALUE: dict[enum.Enum, str] = {
-    member: member.value
-    for kind in (Side, OrderState, OrderStatus, ChangeReason, DeleteReason, Liquidity)
-    for member in kind
-}
-
-
 class Kind(enum.Enum):
     """How a column's value is written."""
 
@@ -108,6 +99,9 @@ class Kind(enum.Enum):
     """An int or float, written as `str` has it (a float's shortest repr)."""
     TEXT = "text"
     """A str, escaped when it holds a character COPY gives a meaning to."""
+    LABEL = "label"
+    """A str of a small set repeated row after row (a run id, an instrument name): written as
+    TEXT, its escaped form remembered so that each is checked once."""
     ENUM = "enum"
     """A member of one of the domain's enums, written as its value."""
     JSON = "json"
@@ -135,21 +129,40 @@ class Column:
 _FIELD: dict[Kind, str] = {
     Kind.NUMBER: "@",
     Kind.TEXT: "@ if @.isprintable() and _BACKSLASH not in @ else _escape_text(@)",
-    Kind.ENUM: "_VALUE[@]",
+    Kind.LABEL: "_LABELS.get(@) or _label(@)",
+    # `_value_` is the member's plain attribute; `.value` is a descriptor call and a dict keyed
+    # by members hashes them in Python (Enum.__hash__): several times slower, at every emit.
+    Kind.ENUM: "@._value_",
     Kind.JSON: "_escape_text(_json_text(@))",
 }
 _VALUE_OF: dict[Kind, str] = {
     Kind.NUMBER: "@",
     Kind.TEXT: "@",
-    Kind.ENUM: "_VALUE[@]",
+    Kind.LABEL: "@",
+    Kind.ENUM: "@._value_",
     Kind.JSON: "_json_text(@)",
 }
+
+LABELS_KEPT = 4096
+"""Escaped labels remembered at most (beyond, a new label is escaped every time)."""
+_LABELS: dict[str, str] = {}
+
+
+def _label(value: str) -> str:
+    """`value` escaped as text, remembered for the next rows while there is room."""
+    escaped = escape_text(value)
+    if len(_LABELS) < LABELS_KEPT:
+        _LABELS[value] = escaped
+    return escaped
+
+
 _NAMESPACE: dict[str, object] = {
     "_NULL": NULL,
     "_BACKSLASH": "\\",
-    "_VALUE": _VALUE,
     "_escape_text": escape_text,
     "_json_text": _json_text,
+    "_LABELS": _LABELS,
+    "_label": _label,
 }
 
 
@@ -226,6 +239,10 @@ def _text(name: str, source: str, *, optional: bool = False) -> Column:
     return Column(name, source, Kind.TEXT, optional=optional)
 
 
+def _label_column(name: str, source: str) -> Column:
+    return Column(name, source, Kind.LABEL)
+
+
 def _number(name: str, source: str, *, optional: bool = False) -> Column:
     return Column(name, source, Kind.NUMBER, optional=optional)
 
@@ -235,7 +252,7 @@ def _enum(name: str, source: str, *, optional: bool = False) -> Column:
 
 
 _EXEC_ID = (_number("sink_id", "sink_id"), _number("seq", "seq"))
-_RUN_TIME = (_text("run_id", "event.run_id"), _number("local_ns", "event.local_ns"))
+_RUN_TIME = (_label_column("run_id", "event.run_id"), _number("local_ns", "event.local_ns"))
 _EXECUTION_HEAD = (*_EXEC_ID, *_RUN_TIME)
 _OPTIONAL_FLOATS = (
     "best_bid_price",
@@ -277,7 +294,7 @@ TABLE_LIST: tuple[Table, ...] = (
         InstrumentInfo,
         (
             *_EXECUTION_HEAD,
-            _text("instrument", "event.instrument_name"),
+            _label_column("instrument", "event.instrument_name"),
             _number("tick_size", "event.tick_size"),
             _number("volume_tick_size", "event.volume_tick_size"),
         ),
@@ -288,7 +305,7 @@ TABLE_LIST: tuple[Table, ...] = (
         (
             *_RUN_TIME,
             _number("exchange_ns", "book.time_ns"),
-            _text("instrument", "book.instrument_name"),
+            _label_column("instrument", "book.instrument_name"),
             _number("bid_ticks", "None if bid is None else bid.price_ticks", optional=True),
             _number("bid_lots", "None if bid is None else bid.amount_lots", optional=True),
             _number("ask_ticks", "None if ask is None else ask.price_ticks", optional=True),
@@ -302,7 +319,7 @@ TABLE_LIST: tuple[Table, ...] = (
         (
             *_RUN_TIME,
             _number("exchange_ns", "ticker.time_ns"),
-            _text("instrument", "ticker.instrument_name"),
+            _label_column("instrument", "ticker.instrument_name"),
             _number("mark_price", "ticker.mark_price"),
             _number("index_price", "ticker.index_price"),
             *(_number(name, f"ticker.{name}", optional=True) for name in _OPTIONAL_FLOATS),
@@ -315,7 +332,7 @@ TABLE_LIST: tuple[Table, ...] = (
         (
             *_RUN_TIME,
             _number("exchange_ns", "trade.time_ns"),
-            _text("instrument", "trade.instrument_name"),
+            _label_column("instrument", "trade.instrument_name"),
             _number("price_ticks", "trade.price_ticks"),
             _number("amount_lots", "trade.amount_lots"),
             _enum("aggressor", "trade.aggressor"),
@@ -328,7 +345,7 @@ TABLE_LIST: tuple[Table, ...] = (
         (
             *_RUN_TIME,
             _number("exchange_ns", "event.index.time_ns"),
-            _text("index_name", "event.index.index_name"),
+            _label_column("index_name", "event.index.index_name"),
             _number("price", "event.index.price"),
         ),
     ),
@@ -338,7 +355,7 @@ TABLE_LIST: tuple[Table, ...] = (
         (
             *_RUN_TIME,
             _number("exchange_ns", "event.exchange_ns", optional=True),
-            _text("instrument", "event.ladder.instrument_name"),
+            _label_column("instrument", "event.ladder.instrument_name"),
             _number("fair_ticks", "event.fair_ticks"),
             _number("reservation_ticks", "event.reservation_ticks"),
             _number("sigma", "event.sigma", optional=True),
@@ -353,7 +370,7 @@ TABLE_LIST: tuple[Table, ...] = (
         (
             *_EXECUTION_HEAD,
             _number("exchange_ns", "event.exchange_ns", optional=True),
-            _text("instrument", "event.instrument_name"),
+            _label_column("instrument", "event.instrument_name"),
             _number("client_order_id", "event.client_order_id"),
             _text("exchange_order_id", "event.exchange_order_id", optional=True),
             _enum("side", "event.side"),
@@ -373,7 +390,7 @@ TABLE_LIST: tuple[Table, ...] = (
         (
             *_EXECUTION_HEAD,
             _number("exchange_ns", "fill.time_ns"),
-            _text("instrument", "fill.instrument_name"),
+            _label_column("instrument", "fill.instrument_name"),
             _text("trade_id", "fill.trade_id"),
             _number("client_order_id", "fill.client_order_id", optional=True),
             _text("exchange_order_id", "fill.exchange_order_id", optional=True),
@@ -392,7 +409,7 @@ TABLE_LIST: tuple[Table, ...] = (
         RpcErrorEvent,
         (
             *_EXECUTION_HEAD,
-            _text("method", "event.method"),
+            _label_column("method", "event.method"),
             _number("code", "event.code"),
             _text("message", "event.message"),
             _number("request_id", "event.request_id", optional=True),
@@ -403,7 +420,7 @@ TABLE_LIST: tuple[Table, ...] = (
         PositionSnapshot,
         (
             *_EXECUTION_HEAD,
-            _text("instrument", "event.instrument_name"),
+            _label_column("instrument", "event.instrument_name"),
             *(
                 _number(name, f"event.{name}")
                 for name in (
@@ -444,7 +461,7 @@ TABLE_LIST: tuple[Table, ...] = (
         CalibrationResult,
         (
             *_EXECUTION_HEAD,
-            _text("instrument", "event.instrument_name"),
+            _label_column("instrument", "event.instrument_name"),
             _text("model", "event.model"),
             Column("params", "dict(event.params)", Kind.JSON),
             Column("goodness_of_fit", "dict(event.goodness_of_fit)", Kind.JSON),

@@ -100,6 +100,7 @@ class StoreSink:
         if market_capacity <= 0 or batch_rows <= 0 or sample_every <= 0:
             raise ValueError("market_capacity, batch_rows and sample_every must be > 0")
         self.sink_id = secrets.randbits(63)
+        self._sink_id_text = str(self.sink_id)  # formatted once: see rows.LineBuilder
         self.market_capacity = market_capacity
         self.batch_rows = batch_rows
         self.sample_every = sample_every
@@ -118,7 +119,7 @@ class StoreSink:
         table, execution, build = ROUTES[type(event)]
         if execution:
             self._seq = seq = self._seq + 1
-            line = build(event, self.sink_id, seq)
+            line = build(event, self._sink_id_text, seq)
             self._execution_count = backlog = self._execution_count + 1
             if backlog > self.peak_execution_backlog:
                 self.peak_execution_backlog = backlog
