@@ -41,6 +41,14 @@ def _trade_at(note: ThalexNotification, price: float) -> ThalexBookTrade | None:
     return next((t for t in payload.trades if t.price == price), None)
 
 
+def _ours(note: ThalexNotification, price: float) -> list[ThalexBookTrade]:
+    """The trades of 0.002 at `price` a book notification prints."""
+    payload = note.payload
+    if not isinstance(payload, ThalexBookPayload):
+        return []
+    return [t for t in payload.trades if t.price == price and t.amount == 0.002]
+
+
 def _best_bid(note: ThalexNotification) -> tuple[float, float]:
     """(price, amount) of a ticker's best bid; (0, 0) for anything else or an empty bid."""
     payload = note.payload
@@ -102,4 +110,22 @@ async def test_our_fill_prints_on_the_public_tape(autojump_clock: trio.testing.M
     assert trade is not None
     # Hit by a seller: the tape shows the aggressor's side, and our whole order.
     assert (trade.amount, trade.direction, trade.implied_taker) == (0.004, Side.SELL, False)
+    assert server.core.fills == 1
+
+
+async def test_our_taking_fill_prints_with_us_as_the_aggressor(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    wide = Synthetic(SyntheticParams(seed=7, half_spread_ticks=20.0, options=None))
+    async with open_test_server(market=wide) as server, open_client(server, [BOOK]) as client:
+        with trio.fail_after(30):
+            snapshot = await wait_for(client.market_events, lambda note: note.snapshot)
+            assert isinstance(snapshot.payload, ThalexBookPayload)
+            best_ask = min(level.price for level in snapshot.payload.ask_changes)
+            # A buy at the market's best ask takes 2 of its hundreds of lots at once.
+            insert = ThalexInsertRequest(Side.BUY, PERP, 0.002, best_ask, client_order_id=1)
+            await client.request(insert)
+            note = await wait_for(client.market_events, lambda n: bool(_ours(n, best_ask)))
+    # Our trade, told apart from the market's own prints at that price by its size.
+    assert [t.direction for t in _ours(note, best_ask)] == [Side.BUY]
     assert server.core.fills == 1
