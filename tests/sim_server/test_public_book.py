@@ -18,6 +18,7 @@ from .harness import open_client, open_test_server, wait_for
 
 if TYPE_CHECKING:
     from thalex_trio.thalex.frames import ThalexNotification
+    from thalex_trio.thalex.session import ThalexSession
 
 PERP = "BTC-PERPETUAL"
 BOOK = f"book.{PERP}.none.all.raw"
@@ -33,20 +34,23 @@ def _bid_change(note: ThalexNotification, price: float) -> float | None:
     return amounts[-1] if amounts else None
 
 
-def _trade_at(note: ThalexNotification, price: float) -> ThalexBookTrade | None:
-    """The first trade a book notification prints at `price`, None if none."""
-    payload = note.payload
-    if not isinstance(payload, ThalexBookPayload):
-        return None
-    return next((t for t in payload.trades if t.price == price), None)
-
-
-def _ours(note: ThalexNotification, price: float) -> list[ThalexBookTrade]:
-    """The trades of 0.002 at `price` a book notification prints."""
+def _trades_at(
+    note: ThalexNotification, price: float, amount: float | None = None
+) -> list[ThalexBookTrade]:
+    """The trades a book notification prints at `price` (only those of `amount` when given)."""
     payload = note.payload
     if not isinstance(payload, ThalexBookPayload):
         return []
-    return [t for t in payload.trades if t.price == price and t.amount == 0.002]
+    return [
+        t for t in payload.trades if t.price == price and (amount is None or t.amount == amount)
+    ]
+
+
+async def _snapshot(client: ThalexSession) -> ThalexBookPayload:
+    """The first book snapshot the client receives."""
+    note = await wait_for(client.market_events, lambda note: note.snapshot)
+    assert isinstance(note.payload, ThalexBookPayload)
+    return note.payload
 
 
 def _best_bid(note: ThalexNotification) -> tuple[float, float]:
@@ -62,9 +66,8 @@ async def test_a_resting_order_shows_in_the_published_book_until_it_is_cancelled
 ) -> None:
     async with open_test_server() as server, open_client(server, [BOOK]) as client:
         with trio.fail_after(30):
-            snapshot = await wait_for(client.market_events, lambda note: note.snapshot)
-            assert isinstance(snapshot.payload, ThalexBookPayload)
-            best_bid = max(level.price for level in snapshot.payload.bid_changes)
+            snapshot = await _snapshot(client)
+            best_bid = max(level.price for level in snapshot.bid_changes)
             # Far below the synthetic market's 25 levels: the level is ours alone.
             price = best_bid - 100.0
             insert = ThalexInsertRequest(Side.BUY, PERP, 0.007, price, client_order_id=1)
@@ -98,16 +101,14 @@ async def test_our_fill_prints_on_the_public_tape(autojump_clock: trio.testing.M
     )
     async with open_test_server(market=wide) as server, open_client(server, [BOOK]) as client:
         with trio.fail_after(60):
-            snapshot = await wait_for(client.market_events, lambda note: note.snapshot)
-            assert isinstance(snapshot.payload, ThalexBookPayload)
-            best_bid = max(level.price for level in snapshot.payload.bid_changes)
+            snapshot = await _snapshot(client)
+            best_bid = max(level.price for level in snapshot.bid_changes)
             # Inside the market's 40-tick spread: no print of the market's own comes here.
             price = best_bid + 15.0
             insert = ThalexInsertRequest(Side.BUY, PERP, 0.004, price, client_order_id=1)
             await client.request(insert)
-            note = await wait_for(client.market_events, lambda n: _trade_at(n, price) is not None)
-    trade = _trade_at(note, price)
-    assert trade is not None
+            note = await wait_for(client.market_events, lambda n: bool(_trades_at(n, price)))
+    trade = _trades_at(note, price)[0]
     # Hit by a seller: the tape shows the aggressor's side, and our whole order.
     assert (trade.amount, trade.direction, trade.implied_taker) == (0.004, Side.SELL, False)
     assert server.core.fills == 1
@@ -119,13 +120,14 @@ async def test_our_taking_fill_prints_with_us_as_the_aggressor(
     wide = Synthetic(SyntheticParams(seed=7, half_spread_ticks=20.0, options=None))
     async with open_test_server(market=wide) as server, open_client(server, [BOOK]) as client:
         with trio.fail_after(30):
-            snapshot = await wait_for(client.market_events, lambda note: note.snapshot)
-            assert isinstance(snapshot.payload, ThalexBookPayload)
-            best_ask = min(level.price for level in snapshot.payload.ask_changes)
+            snapshot = await _snapshot(client)
+            best_ask = min(level.price for level in snapshot.ask_changes)
             # A buy at the market's best ask takes 2 of its hundreds of lots at once.
             insert = ThalexInsertRequest(Side.BUY, PERP, 0.002, best_ask, client_order_id=1)
             await client.request(insert)
-            note = await wait_for(client.market_events, lambda n: bool(_ours(n, best_ask)))
+            ours = await wait_for(
+                client.market_events, lambda n: bool(_trades_at(n, best_ask, 0.002))
+            )
     # Our trade, told apart from the market's own prints at that price by its size.
-    assert [t.direction for t in _ours(note, best_ask)] == [Side.BUY]
+    assert [t.direction for t in _trades_at(ours, best_ask, 0.002)] == [Side.BUY]
     assert server.core.fills == 1
