@@ -11,12 +11,14 @@ import trio
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from thalex_trio.domain.enums import DeleteReason, Side
-from thalex_trio.thalex.errors import ThalexRpcError
+from thalex_trio.thalex.errors import PriceCollarBreach, ThalexRpcError
 from thalex_trio.thalex.wire_orders import ThalexOrdersPayload, ThalexOrderStatus
 from thalex_trio.thalex.wire_requests import (
     ThalexCancelAllRequest,
     ThalexCancelSessionRequest,
     ThalexInsertRequest,
+    ThalexInstrumentRequest,
+    ThalexTickerRequest,
 )
 
 from ..thalex.keys import rsa_key
@@ -172,6 +174,30 @@ async def test_rate_limit_gives_code_4_then_a_penalty(
                 if "id" in reply and reply["id"] >= 100:
                     assert code(reply) is None
                     seen += 1
+
+
+async def test_price_collar_on_the_ticker_and_on_insert(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async with open_test_server() as server:
+        with trio.fail_after(30):
+            async with open_client(server) as client:
+                tick = (await client.request(ThalexInstrumentRequest(PERP))).tick_size
+                assert tick is not None
+                ticker = await client.request(ThalexTickerRequest(PERP))
+                assert ticker.collar_low is not None
+                assert ticker.collar_high is not None
+                # 5% either side of the mark, on the tick grid, inside the band.
+                assert 0 <= ticker.mark_price * 1.05 - ticker.collar_high < tick
+                assert 0 <= ticker.collar_low - ticker.mark_price * 0.95 < tick
+                beyond = ThalexInsertRequest(
+                    Side.BUY, PERP, 0.01, ticker.collar_high + 10 * tick, client_order_id=1
+                )
+                with pytest.raises(PriceCollarBreach) as info:
+                    await client.request(beyond)
+                assert info.value.code == 43
+                assert info.value.request == beyond
+        assert server.open_orders() == []
 
 
 def _far_buy(client_order_id: int) -> ThalexInsertRequest:

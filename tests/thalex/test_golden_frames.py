@@ -7,9 +7,9 @@ import json
 import orjson
 import pytest
 
-from thalex_trio.domain.enums import OrderType, Side, TimeInForce
+from thalex_trio.domain.enums import Collar, OrderType, Side, TimeInForce
 from thalex_trio.thalex.codec import ThalexCodec
-from thalex_trio.thalex.wire_enums import Collar, Sort, StpAction, StpLevel
+from thalex_trio.thalex.wire_enums import Sort, StpAction, StpLevel
 from thalex_trio.thalex.wire_requests import (
     ThalexAccountSummaryRequest,
     ThalexAmendRequest,

@@ -52,6 +52,15 @@ class TimeInForce(enum.Enum):
     IOC = "immediate_or_cancel"
 
 
+class Collar(enum.Enum):
+    """Thalex `collar`: what happens to an order whose limit price is beyond the instrument's
+    price collar (API.md §5.2); the simulator's matching engine applies it too."""
+
+    IGNORE = "ignore"
+    REJECT = "reject"
+    CLAMP = "clamp"
+
+
 class OrderStatus(enum.Enum):
     """Exchange order status (API.md §6.1). Final states are filled and the two cancelled ones."""
 

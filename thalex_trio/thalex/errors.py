@@ -78,6 +78,10 @@ class InsufficientMargin(ThalexRpcError):
     """24: the order needs more margin than the account has."""
 
 
+class PriceCollarBreach(ThalexRpcError):
+    """43: a limit price beyond the instrument's price collar, with `collar` "reject"."""
+
+
 class PersistentSession(ThalexRpcError):
     """52: an operation that needs cancel-on-disconnect on a persistent session."""
 
@@ -94,6 +98,7 @@ ERRORS_BY_CODE: dict[int, type[ThalexRpcError]] = {
     15: PriceNotOnTick,
     19: AuthenticationFailed,
     24: InsufficientMargin,
+    43: PriceCollarBreach,
     52: PersistentSession,
 }
 """Error code -> exception class; unlisted codes raise the base ThalexRpcError."""

@@ -8,14 +8,6 @@ from __future__ import annotations
 import enum
 
 
-class Collar(enum.Enum):
-    """What to do with a limit price beyond the instrument's price collar."""
-
-    IGNORE = "ignore"
-    REJECT = "reject"
-    CLAMP = "clamp"
-
-
 class StpLevel(enum.Enum):
     """Self-trade prevention level override."""
 

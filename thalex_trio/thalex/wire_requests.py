@@ -11,14 +11,14 @@ from typing import ClassVar, Generic, TypeVar
 
 from attrs import field, frozen
 
-from thalex_trio.domain.enums import OrderType, Side, TimeInForce
+from thalex_trio.domain.enums import Collar, OrderType, Side, TimeInForce
 from thalex_trio.thalex.wire_account import (
     ThalexAccountSummary,
     ThalexCancelOnDisconnectResult,
     ThalexLoginResult,
     ThalexPortfolioEntry,
 )
-from thalex_trio.thalex.wire_enums import Collar, InstrumentTypeFilter, Sort, StpAction, StpLevel
+from thalex_trio.thalex.wire_enums import InstrumentTypeFilter, Sort, StpAction, StpLevel
 from thalex_trio.thalex.wire_market import (
     ThalexBook,
     ThalexIndex,

@@ -308,6 +308,10 @@ class MatchingEngine:
             instrument_name, bids[0] if bids else None, asks[0] if asks else None, self._ex.now_ns
         )
 
+    def collar_ticks(self, instrument_name: str) -> tuple[int, int] | None:
+        """(low, high) price collar in ticks (None: no collar); see `Exchange.collar_ticks`."""
+        return self._ex.collar_ticks(instrument_name)
+
     def reference(self, instrument_name: str) -> tuple[float, float, float]:
         """Latest (mark, index, funding rate) from the feed; NaN until first seen."""
         fst = self._ex.books[instrument_name].fst

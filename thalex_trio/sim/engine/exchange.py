@@ -5,6 +5,7 @@ Request handlers (`handlers.py`) and the time loop (`engine.py`) are built from 
 from __future__ import annotations
 
 import heapq
+import math
 
 import numpy as np
 from attrs import define, field
@@ -189,6 +190,25 @@ class Exchange:
         ours = int(st[k.ST_MAX_BID])
         best = ours if ours != k.NO_BID else None
         return shown if best is None else (best if shown is None else max(shown, best))
+
+    def collar_ticks(self, instrument_name: str) -> tuple[int, int] | None:
+        """(low, high): the price collar in ticks around the latest mark (the market's mid
+        until a mark arrives, as the ticker shows it). A new ask below low or a new bid above
+        high is beyond it. None without a configured collar or any price to centre it on."""
+        fraction = self.params.collar_fraction
+        if fraction is None:
+            return None
+        book = self.books[instrument_name]
+        mark = float(book.fst[k.FST_MARK])
+        if math.isnan(mark):
+            bid, ask = book.best_bid_ticks(), book.best_ask_ticks()
+            if bid is None or ask is None:
+                return None
+            centre_ticks = (bid + ask) / 2
+        else:
+            centre_ticks = self.instruments[instrument_name].fractional_ticks(mark)
+        low = max(math.ceil(centre_ticks * (1 - fraction)), 1)
+        return low, math.floor(centre_ticks * (1 + fraction))
 
     def rest(self, order: SimOrder) -> None:
         """Put the order in the book behind the displayed size at its level."""

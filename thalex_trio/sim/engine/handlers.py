@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from thalex_trio.domain.enums import (
     ChangeReason,
+    Collar,
     DeleteReason,
     OrderType,
     Side,
@@ -89,11 +90,8 @@ def place(ex: Exchange, order: SimOrder, *, reject_post_only: bool) -> tuple[Fil
                 ex.delete(order, DeleteReason.IMMEDIATE_CANCEL)
                 return fills
     else:
-        if order.order_type is OrderType.MARKET:
-            limit = order.side.sign * _UNBOUNDED_TICKS
-        else:
-            limit = order.price_ticks
-        fills = ex.take(order, limit)
+        # A market order's price is its limit: unbounded, or the collar it was clamped to.
+        fills = ex.take(order, order.price_ticks)
     if order.active:
         if order.time_in_force is TimeInForce.IOC:
             ex.delete(order, DeleteReason.IMMEDIATE_CANCEL)
@@ -113,8 +111,9 @@ def insert(ex: Exchange, session_id: SessionId, req: InsertOrder) -> RequestOutc
         return Rejection(ErrorCode.INVALID_TIME_IN_FORCE, "a market order cannot be GTC")
     if tif is TimeInForce.IOC and req.post_only:
         return Rejection(ErrorCode.INVALID_TIME_IN_FORCE, "an IOC order cannot be post-only")
-    price = 0
-    if not market:
+    if market:
+        price = req.side.sign * _UNBOUNDED_TICKS
+    else:
         if req.price is None:
             return Rejection(ErrorCode.INVALID_REQUEST, "a limit order needs a price")
         checked = validation.price_ticks(instrument, req.price)
@@ -124,6 +123,16 @@ def insert(ex: Exchange, session_id: SessionId, req: InsertOrder) -> RequestOutc
     lots = validation.amount_lots(instrument, req.amount)
     if isinstance(lots, Rejection):
         return lots
+    collared = _collared(
+        ex,
+        instrument.name,
+        req.side,
+        price,
+        req.collar or (Collar.CLAMP if market else Collar.REJECT),
+    )
+    if isinstance(collared, Rejection):
+        return collared
+    price = collared
     if req.client_order_id is not None and (session_id, req.client_order_id) in ex.by_client:
         return Rejection(ErrorCode.DUPLICATE_ORDER_ID, f"duplicate id {req.client_order_id}")
     if req.reduce_only:
@@ -146,6 +155,23 @@ def insert(ex: Exchange, session_id: SessionId, req: InsertOrder) -> RequestOutc
     )
     fills = place(ex, order, reject_post_only=req.reject_post_only)
     return _reported(ex, order, ChangeReason.INSERT, fills)
+
+
+def _collared(
+    ex: Exchange, instrument_name: str, side: Side, price_ticks: int, collar: Collar
+) -> int | Rejection:
+    """The order's limit price after the instrument's collar (API.md §5.2): as it was, moved
+    to the collar (`clamp`), or a rejection (`reject`, code 43). Mass quotes skip this."""
+    bounds = ex.collar_ticks(instrument_name)
+    if bounds is None or collar is Collar.IGNORE:
+        return price_ticks
+    low, high = bounds
+    bound = high if side is Side.BUY else low
+    if side.sign * (price_ticks - bound) <= 0:
+        return price_ticks
+    if collar is Collar.REJECT:
+        return Rejection(ErrorCode.PRICE_COLLAR_BREACH, "price beyond the collar")
+    return bound
 
 
 def _reported(
@@ -188,6 +214,10 @@ def amend(ex: Exchange, session_id: SessionId, req: AmendOrder) -> RequestOutcom
     lots = validation.amount_lots(instrument, req.amount)
     if isinstance(lots, Rejection):
         return lots
+    collared = _collared(ex, instrument.name, order.side, price, req.collar or Collar.REJECT)
+    if isinstance(collared, Rejection):
+        return collared
+    price = collared
     fills: tuple[Fill, ...] = ()
     if lots <= order.filled_lots:
         ex.delete(order, DeleteReason.CLIENT_CANCEL)

@@ -19,6 +19,12 @@ def _positive(_instance: object, attribute: object, value: float) -> None:
         raise ValueError(f"{name} must be > 0, got {value!r}")
 
 
+def _optional_fraction(_instance: object, attribute: object, value: float | None) -> None:
+    if value is not None and not 0 < value < 1:
+        name = getattr(attribute, "name", "value")
+        raise ValueError(f"{name} must be in (0, 1) or absent, got {value!r}")
+
+
 class QueueModel(enum.Enum):
     """How the queue ahead of a resting order shrinks (MODELS.md §6)."""
 
@@ -88,3 +94,8 @@ class EngineParams:
     cancelled_remaining: CancelledRemaining = CancelledRemaining.ZERO
     book_window_ticks: int = field(default=1 << 18, validator=_positive)
     seed: int = field(default=0, validator=_non_negative)
+    collar_fraction: float | None = field(default=None, validator=_optional_fraction)
+    """Half-width of each instrument's price collar as a fraction of its mark (None: no
+    collar). Bids above mark * (1 + fraction) and asks below mark * (1 - fraction) meet the
+    order's `collar` policy (API.md §5.2); until a mark is known there is no collar. Thalex
+    does not publish its collar widths, so the simulator's value is an assumption."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
-from thalex_trio.domain.enums import OrderType, Side, TimeInForce
+from thalex_trio.domain.enums import Collar, OrderType, Side, TimeInForce
 from thalex_trio.domain.ids import ClientOrderId, ExchangeOrderId
 
 
@@ -25,16 +25,21 @@ class InsertOrder:
     reject_post_only: bool = False
     reduce_only: bool = False
     label: str | None = None
+    collar: Collar | None = None
+    """None means the default: clamp for a market order, reject for a limit order."""
 
 
 @frozen
 class AmendOrder:
-    """`private/amend`: new price and new original amount (volume-safe); one id is given."""
+    """`private/amend`: new price and new original amount (volume-safe); one id is given.
+
+    `collar` None means the default, reject."""
 
     price: float
     amount: float
     order_id: ExchangeOrderId | None = None
     client_order_id: ClientOrderId | None = None
+    collar: Collar | None = None
 
 
 @frozen

@@ -463,6 +463,7 @@ class MarketPublisher:
         top = self._engine.public_top_of_book(instrument_name)
         perp = inst.kind is InstrumentKind.PERPETUAL
         funding = self._engine.reference(instrument_name)[2]
+        collar = self._engine.collar_ticks(instrument_name)
         return ThalexTicker(
             mark_price=mark,
             mark_timestamp=wire_time_s(self._marks.get(instrument_name, (0.0, 0))[1]),
@@ -474,6 +475,8 @@ class MarketPublisher:
             best_ask_amount=None if top.ask is None else inst.lots_to_amount(top.ask.amount_lots),
             last_price=self.last_price(instrument_name),
             volume_24h=inst.lots_to_amount(self.volume_lots[instrument_name]),
+            collar_low=None if collar is None else inst.ticks_to_price(collar[0]),
+            collar_high=None if collar is None else inst.ticks_to_price(collar[1]),
             funding_rate=funding if perp and not math.isnan(funding) else None,
         )
 

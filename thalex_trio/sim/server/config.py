@@ -28,6 +28,10 @@ SYNTHETIC_HORIZON_S = 10 * 365 * 86_400.0
 CHUNK_S = 1.0
 """Seconds of synthetic market per chunk fed to the engine."""
 
+SIM_COLLAR_FRACTION = 0.05
+"""The simulator's price collar: 5% either side of the mark. Thalex does not publish its
+collar widths (API.md §14); this one only catches prices that are plainly wrong."""
+
 SIM_OPTION_CHAIN = OptionChainParams(
     expiry_days=(2, 8, 15), strikes_each_side=3, strike_step=1000.0, iv=0.5, smile=2.0
 )
@@ -107,6 +111,7 @@ class SimServerConfig:
     listen: bool = True
     """False serves only in-memory connections (tests)."""
     engine: EngineParams | None = None
+    """None: `EngineParams(seed=seed, collar_fraction=SIM_COLLAR_FRACTION)`."""
     wall_clock: Callable[[], float] = time.time
     """Seconds since the epoch: JWT `iat` checks and the synthetic market's start time."""
     option_chain: OptionChainParams | None = SIM_OPTION_CHAIN

@@ -37,7 +37,7 @@ from thalex_trio.sim.server import keys
 from thalex_trio.sim.server.auth import JwtVerifier, KeyRegistry
 from thalex_trio.sim.server.channels_out import MarketPublisher
 from thalex_trio.sim.server.clock import SimClock
-from thalex_trio.sim.server.config import SimServerConfig, open_market
+from thalex_trio.sim.server.config import SIM_COLLAR_FRACTION, SimServerConfig, open_market
 from thalex_trio.sim.server.connection import MALFORMED_FRAME, ActivityStream, Connection
 from thalex_trio.sim.server.core import SimCore
 from thalex_trio.sim.server.fault_schedule import run_fault_schedule
@@ -364,7 +364,9 @@ async def open_sim_server(
     config = config or SimServerConfig()
     market = open_market(config)
     instrument = market.instrument
-    engine_params = config.engine or EngineParams(seed=config.seed)
+    engine_params = config.engine or EngineParams(
+        seed=config.seed, collar_fraction=SIM_COLLAR_FRACTION
+    )
     engine = MatchingEngine([instrument], engine_params)
     feed = MarketFeed(engine, instrument.name, market.chunks)
     origin_ns = market.start_ns if market.start_ns is not None else feed.first_time_ns()

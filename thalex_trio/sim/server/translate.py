@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, assert_never
 
 from attrs import frozen
 
-from thalex_trio.domain.enums import InsertReason, InstrumentKind, OrderType, Side
+from thalex_trio.domain.enums import Collar, InsertReason, InstrumentKind, OrderType, Side
 from thalex_trio.domain.ids import ClientOrderId, ExchangeOrderId
 from thalex_trio.sim.engine.reports import (
     MassQuoteResult,
@@ -34,7 +34,7 @@ from thalex_trio.sim.engine.requests import (
 )
 from thalex_trio.sim.server.clock import wire_time_s
 from thalex_trio.thalex.wire_account import ThalexMmProtectionUpdate, ThalexPortfolioEntry
-from thalex_trio.thalex.wire_enums import Collar, MmProtectionReason, TradeType
+from thalex_trio.thalex.wire_enums import MmProtectionReason, TradeType
 from thalex_trio.thalex.wire_market import ThalexInstrument
 from thalex_trio.thalex.wire_orders import (
     ThalexMassQuoteError,
@@ -104,6 +104,7 @@ def engine_request(call: EngineCall) -> Request | GatewayRejection:
                 reject_post_only=bool(call.reject_post_only),
                 reduce_only=bool(call.reduce_only),
                 label=call.label,
+                collar=call.collar,
             )
         case ThalexAmendRequest():
             return AmendOrder(
@@ -111,6 +112,7 @@ def engine_request(call: EngineCall) -> Request | GatewayRejection:
                 amount=call.amount,
                 order_id=None if call.order_id is None else ExchangeOrderId(call.order_id),
                 client_order_id=_client_id(call.client_order_id),
+                collar=call.collar,
             )
         case ThalexCancelRequest():
             return CancelOrder(
