@@ -89,7 +89,7 @@ def test_limit_order_beyond_the_collar_is_rejected_by_default(
     side: Side, beyond: int, at: int
 ) -> None:
     h = collared()
-    assert error_code(h, insert(side, 0.001, beyond)) == ErrorCode.PRICE_COLLAR_BREACH == 43
+    assert error_code(h, insert(side, 0.001, beyond)) == 43  # PriceCollarBreach
     assert h.engine.open_orders() == []
     assert not h.notices()  # refused early: no order was created
     report = order_report(h.call(insert(side, 0.001, at)))  # at the collar itself: accepted
