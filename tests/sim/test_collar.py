@@ -13,7 +13,7 @@ from tests.sim.book_fixture import PERP, T0, Harness, events, order_report
 from thalex_trio.domain.enums import Collar, OrderStatus, OrderType, Side
 from thalex_trio.domain.ids import ClientOrderId
 from thalex_trio.sim.engine.params import EngineParams
-from thalex_trio.sim.engine.reports import ErrorCode, MassQuoteResult
+from thalex_trio.sim.engine.reports import MassQuoteResult
 from thalex_trio.sim.engine.requests import (
     AmendOrder,
     InsertOrder,
