@@ -71,6 +71,16 @@ def test_glft_drift_and_adverse_selection_move_quotes_the_right_way() -> None:
     assert half_xi - half0 == pytest.approx(0.5 + 0.5 * c * (math.exp(K / 4) - 1), rel=1e-12)
 
 
+@pytest.mark.parametrize("sigma", [0.0, 2e-162, 1e-200])
+def test_glft_drift_without_usable_variance_is_left_out(sigma: float) -> None:
+    # mu / (gamma sigma^2) overflows (or divides by 0) while C' underflows: the drift term has
+    # no scale, so the skew is the inventory term alone, never NaN.
+    half, skew = glft_half_spread_and_skew_ticks(2.0, 1.0, sigma, A, K, 1.0, 0.0)
+    c = glft_skew_coefficient_ticks(1.0, sigma, A, K)
+    assert skew == 2.0 * c
+    assert half == pytest.approx(math.log1p(1.0 / K) + c / 2, rel=1e-12)
+
+
 def test_glft_bounded_is_symmetric_monotone_and_stationary() -> None:
     big_q = 6
     bid = np.empty(2 * big_q + 1)

@@ -48,8 +48,12 @@ def glft_quote_coefficients_ticks(
     c *= math.exp(k_per_tick * xi / 4.0)
     half = math.log1p(gamma_per_tick / k_per_tick) / gamma_per_tick + 0.5 * c + 0.5 * xi
     risk = gamma_per_tick * sigma_ticks_per_sqrt_s * sigma_ticks_per_sqrt_s
-    # Without variance the drift term has no scale; the closed form is undefined there.
+    # Without variance the drift term has no scale; the closed form is undefined there. So it
+    # is with a variance too small to scale it (mu / (gamma sigma^2) overflows, and C' may
+    # underflow to 0): 0 * inf would make the skew NaN.
     drift_units = drift_ticks_per_s / risk if risk > 0.0 else 0.0
+    if not math.isfinite(drift_units):
+        drift_units = 0.0
     return half, c, drift_units
 
 
