@@ -30,8 +30,14 @@ if TYPE_CHECKING:
 PERP = "BTC-PERPETUAL"
 RESTING_BUY = {"direction": "buy", "instrument_name": PERP, "amount": 0.01, "price": 1000}
 """A buy far below the market: it rests."""
-CROSSING_BUY = {"direction": "buy", "instrument_name": PERP, "amount": 0.001, "price": 1_000_000}
-"""A buy far above the market: it fills at once."""
+CROSSING_BUY = {
+    "direction": "buy",
+    "instrument_name": PERP,
+    "amount": 0.001,
+    "price": 1_000_000,
+    "collar": "ignore",
+}
+"""A buy far above the market, past the price collar (which it ignores): it fills at once."""
 
 
 async def frames_until_closed(ws: WebSocketConnection) -> list[dict[str, object]]:
