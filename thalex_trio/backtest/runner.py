@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from thalex_trio.backtest.driver import BacktestDriver, BacktestResult
-from thalex_trio.backtest.readers import open_event_stream
+from thalex_trio.backtest.readers import NoMarketData, open_event_stream
 from thalex_trio.backtest.summary import summarise
 
 if TYPE_CHECKING:
@@ -29,7 +29,8 @@ def run_backtest(
     """Replay `paths` under `config`; returns the result and its summary document.
 
     `limit_chunks` may wrap the chunk stream (tests use it to replay a slice); `record`
-    collects the run's store events.
+    collects the run's store events. Raises NoMarketData when the data held no event of the
+    instrument, and the readers' errors (UnknownFormat, ReplayDataError) for data they refuse.
     """
     app, params = config.app, config.backtest
     instrument = instrument_of(config)
@@ -46,6 +47,9 @@ def run_backtest(
         chunks = limit_chunks(chunks)
     driver = BacktestDriver(app, params, instrument, record=record)
     result = driver.run(chunks, reader_counters=stream.counters, progress=progress)
+    if result.events == 0:
+        names = ", ".join(p.name for p in paths)
+        raise NoMarketData(f"nothing to replay in {names}: {stream.why_empty()}")
     doc = summarise(result, extra={"files": [p.name for p in paths], "format": stream.format.value})
     return result, doc
 

@@ -39,9 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the backtest (or the sweep); exit code 2 for bad configuration or data."""
-    from thalex_trio.backtest.readers import UnknownFormat
+    from thalex_trio.backtest.readers import NoMarketData, UnknownFormat
     from thalex_trio.backtest.settings import load_backtest_config, read_table
     from thalex_trio.config import ConfigError
+    from thalex_trio.sim.market.binance import ReplayDataError
 
     config_path: Path | None = args.config
     paths: list[Path] = args.data
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    except UnknownFormat as exc:
+    except (UnknownFormat, NoMarketData, ReplayDataError) as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return ExitCode.USAGE
 

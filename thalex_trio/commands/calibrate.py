@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from thalex_trio.backtest.readers import UnknownFormat, open_event_stream
     from thalex_trio.domain.enums import InstrumentKind
     from thalex_trio.domain.instrument import Instrument
+    from thalex_trio.sim.market.binance import ReplayDataError
     from thalex_trio.strategy.params import EstimatorParams
 
     def usage(message: str) -> int:
@@ -114,10 +115,11 @@ def run(args: argparse.Namespace) -> int:
             limit_units=args.limit_lots * lot,
             target_skew_ticks=args.target_skew_ticks,
         )
-    except (UnknownFormat, OSError, EOFError) as exc:
+    except (UnknownFormat, ReplayDataError, OSError, EOFError) as exc:
         return usage(f"cannot read the data: {exc}")
     if result.steps == 0:
-        return usage(f"no {args.instrument} market data in {', '.join(map(str, paths))}")
+        names = ", ".join(map(str, paths))
+        return usage(f"nothing to calibrate on in {names}: {stream.why_empty()}")
     print(render_table(result))
     if not math.isfinite(result.suggested_gamma_per_tick):
         message = "too little data to fit A and k on both sides: no gamma suggested"

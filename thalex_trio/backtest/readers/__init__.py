@@ -18,7 +18,7 @@ import orjson
 
 from thalex_trio.backtest.readers.npz import NpzReader
 from thalex_trio.backtest.readers.thalex_recording import ThalexRecordingReader, open_lines
-from thalex_trio.sim.market.binance import BinanceReplay
+from thalex_trio.sim.market.binance import BinanceReplay, capture_symbol
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -36,6 +36,10 @@ class SourceFormat(enum.Enum):
 
 class UnknownFormat(ValueError):
     """A file none of the readers understands."""
+
+
+class NoMarketData(ValueError):
+    """Data that held no event of the instrument (the message says why)."""
 
 
 def detect_format(path: Path) -> SourceFormat:
@@ -89,10 +93,14 @@ class EventStream:
         self._binance: BinanceReplay | None = None
         self._thalex: ThalexRecordingReader | None = None
         self._npz: NpzReader | None = None
+        self.instrument_name = instrument_name
         match self.format:
             case SourceFormat.BINANCE:
                 self._binance = BinanceReplay(
-                    tick_size, lot_size, feed_latency_ns=feed_latency_ns or 0
+                    tick_size,
+                    lot_size,
+                    symbol=_binance_symbol(self.paths, instrument_name),
+                    feed_latency_ns=feed_latency_ns or 0,
                 )
             case SourceFormat.THALEX:
                 self._thalex = ThalexRecordingReader(
@@ -130,6 +138,7 @@ class EventStream:
                 "snapshots": b.snapshots,
                 "skipped_lines": b.skipped_lines,
                 "stale_diffs": b.stale_diffs,
+                "other_symbol_lines": sum(b.other_symbol_lines.values()),
             }
         if self._thalex is not None:
             t = self._thalex
@@ -143,6 +152,31 @@ class EventStream:
             }
         assert self._npz is not None
         return {"sequence_breaks": 0, "skipped_events": self._npz.skipped_events}
+
+    def why_empty(self) -> str:
+        """Why a stream that yielded no event had none, from what its reader saw."""
+        if self._binance is not None:
+            b = self._binance
+            if b.snapshots == 0:
+                return (
+                    f"no {b.symbol or 'depth'} snapshot in the capture: a file that continues"
+                    " another needs the file before it"
+                )
+        elif self._thalex is not None and self._thalex.snapshots == 0:
+            return f"no book snapshot of {self.instrument_name} in the recording"
+        return f"no {self.instrument_name} market events in the data"
+
+
+def _binance_symbol(paths: Sequence[Path], instrument_name: str) -> str | None:
+    """The symbol to replay from Binance captures: the instrument's name when the files hold
+    it, else their only symbol; several symbols and no match is an error (which one?)."""
+    symbols = {s for s in map(capture_symbol, paths) if s is not None}
+    wanted = instrument_name.upper()
+    if wanted in symbols or len(symbols) <= 1:
+        return wanted if wanted in symbols else next(iter(symbols), None)
+    raise UnknownFormat(
+        f"the captures hold {', '.join(sorted(symbols))}; name one of them as the instrument"
+    )
 
 
 def open_event_stream(

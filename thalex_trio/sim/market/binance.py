@@ -11,7 +11,14 @@ Times come from the exchange fields (`T` for diffs and trades, `E` for mark pric
 clamped to be non-decreasing in arrival order; the collector's local timestamp (ns in 2024
 files, us in the 2023 `.dat.gz` files) is only used to detect the unit and never as a time.
 `local_ts_ns` is the exchange time plus a configured feed latency. bookTicker lines are
-skipped (counted in `skipped_lines`).
+skipped (counted in `skipped_lines`). Exchange time running back by more than
+`MAX_TIME_REVERSAL_S` means files given out of order: `ReplayDataError`, rather than a run
+whose events all share the last good time.
+
+One stream is one symbol: the first one met, unless given. Lines of any other symbol (the
+shared folder holds BTCUSDT and BTCUSD_PERP captures side by side) are skipped and counted in
+`other_symbol_lines`; a file's REST snapshot line, which names no symbol, belongs to the
+symbol of the file's other lines.
 """
 
 from __future__ import annotations
@@ -42,6 +49,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 _MS_NS = 1_000_000
+MAX_TIME_REVERSAL_S = 60.0
+"""Largest step back in exchange time accepted (and clamped): streams interleave by
+milliseconds, and a 2024 capture's diffs buffered before its snapshot are about a second older
+than it; anything larger is a file out of order."""
 _MAX_BUFFERED_DIFFS = 10_000  # diffs kept while waiting for the snapshot (oldest dropped)
 _US_LOCAL_TS_BELOW = 10**17  # a local timestamp below this is in microseconds (2023 files)
 _BOOK_TICKER = b"@bookTicker"
@@ -128,11 +139,34 @@ def _gzip_lines(path: Path | str) -> Iterator[bytes]:
             yield rest
 
 
+def capture_symbol(path: Path | str, max_lines: int = 1_000) -> str | None:
+    """The symbol (upper case) of the first line of `path` that names one, or None."""
+    for number, line in enumerate(_gzip_lines(path)):
+        if number >= max_lines:
+            break
+        _, _, body = line.partition(b" ")
+        if b'"s"' not in body:
+            continue
+        try:
+            msg = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            continue  # the replay itself reports bad lines
+        data = msg.get("data") if isinstance(msg, dict) else None
+        if isinstance(data, dict) and isinstance(data.get("s"), str):
+            return str(data["s"]).upper()
+    return None
+
+
+class ReplayDataError(ValueError):
+    """Capture data that cannot be replayed as one stream."""
+
+
 class BinanceReplay:
     """Converts Binance capture lines into event chunks; counters describe what was seen.
 
     `tick_size` and `lot_size` map Binance prices and quantities to ticks and lots (0.1 and
-    0.001 for USD-M BTCUSDT, 0.1 and 1 for COIN-M BTCUSD_PERP).
+    0.001 for USD-M BTCUSDT, 0.1 and 1 for COIN-M BTCUSD_PERP). `symbol` picks the symbol to
+    replay (case-insensitive); None takes the first one in the data (`symbol` then says which).
     """
 
     def __init__(
@@ -140,6 +174,7 @@ class BinanceReplay:
         tick_size: float,
         lot_size: float,
         *,
+        symbol: str | None = None,
         feed_latency_ns: int = 0,
         chunk_events: int = 65_536,
     ) -> None:
@@ -158,19 +193,33 @@ class BinanceReplay:
         self.skipped_lines = 0
         self.stale_diffs = 0
         self.microsecond_local_ts = False
+        self.symbol = None if symbol is None else symbol.upper()
+        self.other_symbol_lines: dict[str, int] = {}
+        self._source = "<lines>"
+        self._file_symbol: str | None = None  # the symbol of the current file's lines
+        self._file_snapshot: Json | None = None  # its snapshot, met before any such line
 
     # -- public ------------------------------------------------------------------------------
 
     def read_files(self, paths: Iterable[Path | str]) -> Iterator[Events]:
         """Event chunks from gzip captures read in order as one stream (bounded memory)."""
         for path in paths:
+            self._start_file(str(path))
             yield from self._convert(_gzip_lines(path))
+            self._end_file()
         yield from self._drain()
 
     def read_lines(self, lines: Iterable[bytes]) -> Iterator[Events]:
-        """Event chunks from capture lines (`<local_ts> <json>`)."""
+        """Event chunks from capture lines (`<local_ts> <json>`), read as one file."""
+        self._start_file("<lines>")
         yield from self._convert(lines)
+        self._end_file()
         yield from self._drain()
+
+    @property
+    def other_symbols(self) -> list[str]:
+        """Symbols met and skipped, sorted."""
+        return sorted(self.other_symbol_lines)
 
     # -- conversion --------------------------------------------------------------------------
 
@@ -195,12 +244,44 @@ class BinanceReplay:
             if len(self._cols) >= self._chunk_events:
                 yield self._cols.flush(self._feed_latency_ns)
 
+    def _start_file(self, source: str) -> None:
+        self._source = source
+        self._file_symbol = None
+        self._file_snapshot = None
+
+    def _end_file(self) -> None:
+        snapshot, self._file_snapshot = self._file_snapshot, None
+        if snapshot is not None:  # a file with no symbol line: nothing says it is not ours
+            self._snapshot(snapshot)
+
+    def _ours(self, symbol: str) -> bool:
+        """Whether a line of `symbol` belongs to the replayed stream (counting it if not)."""
+        symbol = symbol.upper()
+        if self.symbol is None:
+            self.symbol = symbol
+        if self._file_symbol is None:
+            self._file_symbol = symbol
+            snapshot, self._file_snapshot = self._file_snapshot, None
+            if snapshot is not None and self._ours(symbol):
+                self._snapshot(snapshot)
+        if symbol == self.symbol:
+            return True
+        self.other_symbol_lines[symbol] = self.other_symbol_lines.get(symbol, 0) + 1
+        return False
+
     def _drain(self) -> Iterator[Events]:
         if len(self._cols):
             yield self._cols.flush(self._feed_latency_ns)
 
     def _time(self, ms: object) -> int:
-        ts = max(int(str(ms)) * _MS_NS, self._last_ts_ns)
+        ts = int(str(ms)) * _MS_NS
+        if ts < self._last_ts_ns - MAX_TIME_REVERSAL_S * 1e9:
+            back_s = (self._last_ts_ns - ts) / 1e9
+            raise ReplayDataError(
+                f"{self._source}: exchange time runs {back_s:.0f} s back from the data before"
+                " it; give the files in time order"
+            )
+        ts = max(ts, self._last_ts_ns)
         self._last_ts_ns = ts
         return ts
 
@@ -208,12 +289,17 @@ class BinanceReplay:
         self.messages += 1
         data = msg.get("data")
         if data is None:
-            if "lastUpdateId" in msg:
-                self._snapshot(msg)
-            else:
+            if "lastUpdateId" not in msg:
                 self.skipped_lines += 1
+            elif self._file_symbol is None:
+                self._file_snapshot = msg  # whose it is shows with the file's next line
+            elif self._ours(self._file_symbol):
+                self._snapshot(msg)
             return
         assert isinstance(data, dict)
+        symbol = data.get("s")
+        if isinstance(symbol, str) and not self._ours(symbol):
+            return
         event = data.get("e")
         if event == "depthUpdate":
             self._diff(data)
