@@ -43,14 +43,21 @@ def target(order: Order) -> tuple[int, int]:
     return order.price_ticks, order.amount_lots - filled
 
 
+def quoted(order: Order) -> tuple[int, int]:
+    """What a mass quote placed the order with, as the exchange compares a new quote: (price,
+    amount), the amount including whatever has filled since."""
+    price, remaining = target(order)
+    return price, remaining + max(order.filled_lots, order.reported_filled_lots)
+
+
 def send(
     orders: tuple[Order, ...], actions: tuple[Action, ...], first_id: int
 ) -> tuple[Order, ...]:
     """The bot's view right after sending `actions` (nothing acknowledged yet).
 
-    A mass quote is tracked as orders: per sent side, a resting level sent again unchanged stays
-    as it is, every other order on the side is cancelled, and each new level is inserted with
-    the next id from `first_id`.
+    A mass quote is tracked as orders: per sent side, an order sent again with the price and
+    amount it was quoted with (`quoted`) stays as it is, every other order on the side is
+    cancelled, and each new level is inserted with the next id from `first_id`.
     """
     by_id = {o.client_order_id: o for o in orders}
     next_id = first_id
@@ -84,8 +91,8 @@ def send(
                             OrderState.PENDING_CANCEL,
                         ):
                             continue
-                        if target(order) in wanted:
-                            wanted.remove(target(order))
+                        if quoted(order) in wanted:
+                            wanted.remove(quoted(order))  # identical: left as it is
                         else:
                             by_id[order.client_order_id] = order.request_cancel()
                     for price, lots in wanted:
@@ -201,6 +208,26 @@ def matches(case: Case, have: list[Level], want: list[Level], side: Side) -> boo
     for (price, lots), (want_price, want_lots) in zip(have, want, strict=True):
         behind = (want_price - price) * side.sign
         if not (0 <= behind < threshold and abs(lots - want_lots) <= tolerance):
+            return False
+    return True
+
+
+def quotes_in_place(case: Case, orders: tuple[Order, ...], want: list[Level], side: Side) -> bool:
+    """`matches` for the mass-quote style, where a quote quoted with the level's amount is in
+    place whatever has filled of it (the exchange cannot refill it in place)."""
+    live = sorted(
+        (o for o in orders if o.side is side and not o.is_terminal),
+        key=lambda o: target(o)[0],
+        reverse=side is Side.BUY,
+    )
+    if len(live) != len(want):
+        return False
+    threshold, tolerance = case.params.amend_threshold_ticks, case.params.size_tolerance_lots
+    for order, (want_price, want_lots) in zip(live, want, strict=True):
+        price, lots = target(order)
+        behind = (want_price - price) * side.sign
+        sized = abs(lots - want_lots) <= tolerance or quoted(order)[1] == want_lots
+        if not (0 <= behind < threshold and sized):
             return False
     return True
 

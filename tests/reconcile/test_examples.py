@@ -168,6 +168,22 @@ def test_mass_quote_sends_only_the_changed_side_and_keeps_resting_levels_as_they
     assert withdrawn.actions == (MassQuote(NAME, bids=None, asks=()),)
 
 
+def test_mass_quote_keeps_a_partially_filled_quote_as_it_was_quoted() -> None:
+    # 4 of 10 lots filled: sending (99, 10) again leaves it (6 lots, its place in the queue),
+    # while (99, 6) would replace it with a new quote at the back of the queue.
+    params = ReconcileParams(style=ReconcileStyle.MASS_QUOTE)
+    partial = evolve(resting(1, Side.BUY, 99, 10), filled_lots=4, reported_filled_lots=4)
+    moved = plan(ladder([(99, 10), (97, 10)], []), [partial], params=params)
+    assert moved.actions == (
+        MassQuote(NAME, bids=(Quote(Side.BUY, 99, 10), Quote(Side.BUY, 97, 10)), asks=None),
+    )
+    # Quoted with the level's amount, it is in place: a refill cannot be asked for in place.
+    assert plan(ladder([(99, 10)], []), [partial], params=params).is_empty
+    # Left with a size the level no longer wants, it is replaced.
+    resized = plan(ladder([(99, 5)], []), [partial], params=params)
+    assert resized.actions == (MassQuote(NAME, bids=(Quote(Side.BUY, 99, 5),), asks=None),)
+
+
 def test_worst_case_counts_an_amend_overtaken_by_a_cancel_and_an_unresolved_code_1() -> None:
     overtaken = resting(1, Side.BUY, 99, 2).request_amend(99, 6, now_ns=0).request_cancel()
     assert worst_case_lots(overtaken) == 6  # the amend is processed before the cancel

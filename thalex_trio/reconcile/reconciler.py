@@ -49,6 +49,8 @@ _PENDING_AMEND = OrderState.PENDING_AMEND
 
 # (key, remaining_lots, filled_lots, order, in_flight): where an order rests or is heading (key
 # is the price for bids and minus the price for asks), and whether it has a request in flight.
+# remaining + filled is the amount it was placed (or is being amended) with: for a mass quote,
+# the amount the exchange compares a new quote with.
 _Candidate = tuple[int, int, int, Order, bool]
 _BY_KEY = itemgetter(0)
 
@@ -280,6 +282,11 @@ def _plan_side(
     queue priority); (3) the rest pair up by rank, best with best, and are amended. An order in
     flight that is matched holds its level until its acknowledgement; an idle order left over
     is cancelled; a level left over is inserted while the exposure room allows.
+
+    In the mass-quote style a quote in the keep band that was quoted with the level's amount is
+    kept too, however much of it has filled: the exchange leaves a quote sent again with the
+    same price and amount as it is, so it cannot be refilled in place (only a different amount
+    replaces it, at the back of the queue), and asking would change nothing.
     """
     sign = 1 if side is _BUY else -1
     n_levels = len(levels)
@@ -316,7 +323,9 @@ def _plan_side(
                 break
             if used[j]:
                 continue
-            if -tolerance_lots <= candidate[1] - want_lots <= tolerance_lots:
+            if -tolerance_lots <= candidate[1] - want_lots <= tolerance_lots or (
+                mass_quote and candidate[1] + candidate[2] == want_lots
+            ):
                 match[i] = j
                 used[j] = kept[i] = True
                 n_kept += 1
@@ -430,9 +439,11 @@ def _mass_quote_side(
     """One side of a mass quote: None when nothing changed, else the whole side.
 
     A side array replaces every earlier quote on the side, so a changed side is sent in full;
-    a level we keep goes out exactly as it rests (same price and amount), which the exchange
-    leaves in place with its queue priority (API.md §5.6). Replacement is not volume-safe, so
-    every new level costs exposure room while the quotes it replaces still count.
+    a level we keep goes out exactly as it was quoted (its price, and the amount it was sent
+    with, not what is left of it after fills): the exchange compares a quote with the previous
+    call's and leaves an identical one in place, with its queue priority and its remaining size
+    (API.md §5.6). Replacement is not volume-safe, so every new level costs exposure room while
+    the quotes it replaces still count.
     """
     sign = 1 if side is _BUY else -1
     quotes: list[Quote] = []
@@ -442,7 +453,8 @@ def _mass_quote_side(
     for i, (want_price, want_lots) in enumerate(levels):
         j = match[i]
         if j >= 0:
-            quotes.append(Quote(side, sign * candidates[j][0], candidates[j][1]))
+            key, remaining, filled, _, _ = candidates[j]
+            quotes.append(Quote(side, sign * key, remaining + filled))
             continue
         amount = want_lots
         if room is not None and room < amount:
@@ -452,7 +464,8 @@ def _mass_quote_side(
             same = _unused_at(candidates, used, sign * want_price)
             if same >= 0:
                 used[same] = True
-                quotes.append(Quote(side, want_price, candidates[same][1]))
+                _, remaining, filled, _, _ = candidates[same]
+                quotes.append(Quote(side, want_price, remaining + filled))
                 continue
             amount = room
         if amount < min_lots:
