@@ -1,7 +1,9 @@
 """`scripts/bench.py core`: the pure core's hot paths, timed from Python.
 
 - kernel_call_ns: one call of the per-inventory GLFT kernel (`glft_skew_ticks`, three floats)
-  from Python; the coefficient and seven-argument kernels are reported beside it;
+  from Python as the quoter makes it (strategy/models.py: the compiled entry point, no
+  dispatcher); the same call through numba's dispatcher, and the coefficient and
+  seven-argument kernels through it, are reported beside it;
 - ladder_us: one `Quoter.decide` with every signal on (regime, pressure, options, five levels a
   side, size shaping), the book moving between calls so the ladder really changes;
 - reconcile_us: from the reconciler's own timing module, when that module exists.
@@ -16,6 +18,7 @@ import time
 from thalex_trio.domain.enums import InstrumentKind, Side
 from thalex_trio.domain.instrument import Instrument
 from thalex_trio.domain.market import BookLevel, TopOfBook, Trade
+from thalex_trio.kernels.dispatch import compiled_entry_point
 from thalex_trio.kernels.glft import (
     glft_half_spread_and_skew_ticks,
     glft_quote_coefficients_ticks,
@@ -28,31 +31,41 @@ from thalex_trio.strategy.signals.expected_move import ExpectedMove
 
 
 def _kernel_call_ns(calls: int) -> dict[str, float]:
-    """ns per call of the per-inventory GLFT kernel (3 floats, coefficients precomputed), and
-    for comparison of the coefficient kernel (6 floats, once per estimate change) and of the
-    all-in-one 7-float kernel. Loops are inline so only the call and its arguments are timed."""
+    """ns per call of the per-inventory GLFT kernel (3 floats, coefficients precomputed) as
+    the quoter calls it, and through numba's dispatcher; for comparison, of the coefficient
+    kernel (6 floats, once per estimate change) and of the all-in-one 7-float kernel, through
+    the dispatcher. Each loop walks precomputed arguments, so the time is the call's and the
+    loop's own step (about a tenth of it), not arithmetic making the arguments."""
     full = glft_half_spread_and_skew_ticks
     coefficients = glft_quote_coefficients_ticks
     skew = glft_skew_ticks
+    quoter_skew = compiled_entry_point(glft_skew_ticks)
     full(1.0, 0.05, 2.0, 1.5, 0.5, 0.0, 0.0)
     _, c, units = coefficients(0.05, 2.0, 1.5, 0.5, 0.1, 0.2)
-    best = {"skew": float("inf"), "coefficients": float("inf"), "full": float("inf")}
+    inventories = [float(i & 7) - 3.5 for i in range(calls)]
+    adverse = [float(i & 1) for i in range(calls)]
+    best = dict.fromkeys(("quoter", "skew", "coefficients", "full"), float("inf"))
     for _ in range(5):
         start = time.perf_counter_ns()
-        for i in range(calls):
-            skew(float(i & 7) - 3.5, c, units)
-        middle = time.perf_counter_ns()
-        for i in range(calls):
-            coefficients(0.05, 2.0, 1.5, 0.5, 0.1, float(i & 1))
-        end = time.perf_counter_ns()
-        for i in range(calls):
-            full(float(i & 7) - 3.5, 0.05, 2.0, 1.5, 0.5, 0.1, 0.2)
+        for q in inventories:
+            quoter_skew(q, c, units)
+        after_quoter = time.perf_counter_ns()
+        for q in inventories:
+            skew(q, c, units)
+        after_skew = time.perf_counter_ns()
+        for xi in adverse:
+            coefficients(0.05, 2.0, 1.5, 0.5, 0.1, xi)
+        after_coefficients = time.perf_counter_ns()
+        for q in inventories:
+            full(q, 0.05, 2.0, 1.5, 0.5, 0.1, 0.2)
         last = time.perf_counter_ns()
-        best["skew"] = min(best["skew"], (middle - start) / calls)
-        best["coefficients"] = min(best["coefficients"], (end - middle) / calls)
-        best["full"] = min(best["full"], (last - end) / calls)
+        best["quoter"] = min(best["quoter"], (after_quoter - start) / calls)
+        best["skew"] = min(best["skew"], (after_skew - after_quoter) / calls)
+        best["coefficients"] = min(best["coefficients"], (after_coefficients - after_skew) / calls)
+        best["full"] = min(best["full"], (last - after_coefficients) / calls)
     return {
-        "kernel_call_ns": best["skew"],
+        "kernel_call_ns": best["quoter"],
+        "kernel_dispatcher_call_ns": best["skew"],
         "kernel_coefficients_call_ns": best["coefficients"],
         "kernel_seven_argument_call_ns": best["full"],
     }
