@@ -14,7 +14,7 @@ from thalex_trio.domain.enums import InstrumentKind
 from thalex_trio.domain.instrument import Instrument
 from thalex_trio.sim.engine.params import EngineParams
 from thalex_trio.sim.events import Events
-from thalex_trio.sim.market.binance import BinanceReplay
+from thalex_trio.sim.market.binance import BinanceReplay, capture_symbol
 from thalex_trio.sim.market.params import OptionChainParams, SyntheticParams
 from thalex_trio.sim.market.synthetic import SyntheticMarket
 from thalex_trio.sim.server.faults import FaultPlan
@@ -60,7 +60,8 @@ class Synthetic:
 class Replay:
     """Recorded Binance captures (a file, a directory of `*.gz`, or a glob), in order.
 
-    USD-M captures (`btcusdt_*`) have tick 0.1 and lot 0.001; COIN-M (`btcusd_perp_*`) lot 1.
+    USD-M captures (BTCUSDT) have tick 0.1 and lot 0.001; COIN-M (BTCUSD_PERP) lot 1. One
+    symbol is replayed, the first file's: lines of others are skipped.
     """
 
     path: str
@@ -161,10 +162,12 @@ def open_market(config: SimServerConfig) -> OpenedMarket:
             return OpenedMarket(source.instrument(), chunks, start_ns, options)
         case Replay():
             files = market.files()
-            coin_margined = any("usd_perp" in f.name for f in files)
+            # One symbol is replayed: the first file's (the others' lines are skipped).
+            symbol = capture_symbol(files[0]) if files else None
+            coin_margined = symbol is not None and symbol.endswith("_PERP")
             lot = market.lot_size or (1.0 if coin_margined else 0.001)
             instrument = Instrument(
                 config.instrument, InstrumentKind.PERPETUAL, "BTCUSD", market.tick_size, lot, lot
             )
-            replay = BinanceReplay(market.tick_size, lot)
+            replay = BinanceReplay(market.tick_size, lot, symbol=symbol)
             return OpenedMarket(instrument, replay.read_files(files), None, None)
