@@ -125,6 +125,38 @@ async def test_cancellation_flushes_everything_emitted_up_to_it(
     assert len(execution_ids(db_dsn, "risk_events")) == emitted
 
 
+async def test_a_flush_cancelled_before_its_write_began_gives_its_rows_back(
+    db_dsn: str, tmp_path: Path
+) -> None:
+    # A flush cancelled after it took the sink's rows but before `to_thread.run_sync` started
+    # its thread (which checks for a cancel first): the rows go back to the sink, and the
+    # shutdown writes them, instead of waiting out its deadline for a thread that never ran
+    # and journaling them (or a later flush forgetting them).
+    config = _config(tmp_path, flush_age_s=3600.0, shutdown_flush_deadline_s=2.0)
+    async with open_store_writer(db_dsn, config) as writer, trio.open_nursery() as nursery:
+        for i in range(10):
+            writer.sink.emit(RiskEvent(RUN, i, "lag", 1.0, 2.0, "ok"))
+        scope = trio.CancelScope()
+
+        async def flush() -> None:
+            with scope:
+                await writer.flush()
+
+        # The flush waits for the writer's lock; the lock is handed to it, and the cancel
+        # comes before it runs again: it takes the rows, then `to_thread` refuses to start.
+        lock = writer._flush_lock  # the only way to order the cancel exactly
+        await lock.acquire()
+        nursery.start_soon(flush)
+        await trio.testing.wait_all_tasks_blocked()
+        lock.release()
+        scope.cancel()
+        await trio.testing.wait_all_tasks_blocked()
+        assert scope.cancelled_caught
+        assert writer.sink.backlog == 10  # back in the sink, for the next flush
+    assert len(execution_ids(db_dsn, "risk_events")) == 10
+    assert Journal(config.journal_path).is_empty()
+
+
 async def test_shutdown_flush_past_its_deadline_journals_and_the_next_writer_replays(
     db_dsn: str, tmp_path: Path
 ) -> None:

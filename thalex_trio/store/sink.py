@@ -155,6 +155,18 @@ class StoreSink:
             self._ready = trio.Event()
         return pending
 
+    def put_back(self, pending: Pending) -> None:
+        """Return lines taken by `take_nowait` that were not written (a flush cancelled before
+        its write began), ahead of anything emitted since."""
+        for table, lines in pending.lines.items():
+            self._lines[table] = lines + self._lines.get(table, [])
+            if TABLES[table].execution:
+                self._execution_count += len(lines)
+            else:
+                self._market_count += len(lines)
+        if max(self._market_count, self._execution_count) >= self.batch_rows:
+            self._ready.set()
+
     async def wait_batch_ready(self) -> None:
         """Return once a full batch is buffered."""
         await self._ready.wait()

@@ -83,19 +83,31 @@ JOB_WAIT_S = 60.0
 
 
 class _WriteJob:
-    """One flush's write, run in a worker thread; `done` tells when it finished."""
+    """One flush's write, run in a worker thread; `done` tells when it finished.
+
+    A flush cancelled at `to_thread.run_sync`'s first step never starts the thread, and its
+    rows are already out of the sink: `take_back` returns them to the flush, and once taken
+    back the job never runs (the claim makes that race-free).
+    """
 
     def __init__(self, connection: StoreConnection, pending: Pending) -> None:
         self.connection = connection
         self.pending = pending
         self.outcome: FlushOutcome | None = None
         self.done = threading.Event()
+        self._claim = threading.Lock()
 
     def run(self) -> None:
+        if not self._claim.acquire(blocking=False):
+            return  # taken back before this thread began
         try:
             self.outcome = self.connection.write(self.pending)
         finally:
             self.done.set()
+
+    def take_back(self) -> bool:
+        """True when the write had not begun: it never will, and `pending` is the caller's."""
+        return self._claim.acquire(blocking=False)
 
 
 class StoreWriter:
@@ -131,17 +143,30 @@ class StoreWriter:
 
         Callers bound it with their own deadline. If cancelled mid-write the worker thread is
         abandoned, still writing; `drain` waits for it (within the shutdown deadline) before
-        deciding whether its batch needs the journal.
+        deciding whether its batch needs the journal. If cancelled before the write began, the
+        rows go back to the sink.
         """
         async with self._flush_lock:
             pending = self.sink.take_nowait()
             if pending.is_empty and not self.connection.journal_pending:
                 await trio.lowlevel.checkpoint()
                 return
-            job = _WriteJob(self.connection, pending)
-            self._job = job
+            await self._write(pending)
+
+    async def _write(self, pending: Pending) -> None:
+        """Write `pending` in a worker thread; its outcome goes into `stats`."""
+        job = _WriteJob(self.connection, pending)
+        self._job = job
+        try:
             await trio.to_thread.run_sync(job.run, abandon_on_cancel=True)
-            self._settle(job)
+        except trio.Cancelled:
+            # Cancelled before its thread began (`to_thread` checks first): nothing will write
+            # these rows, and the next flush would forget the job, so they go back to the sink.
+            if job.take_back():
+                self._job = None
+                self.sink.put_back(pending)
+            raise
+        self._settle(job)
 
     def _settle(self, job: _WriteJob) -> None:
         assert job.outcome is not None  # called only once the job has finished
