@@ -164,6 +164,24 @@ async def test_size_rotation_keeps_the_order_across_files(
     assert np.count_nonzero(events["kind"] == TRADE_EVENT) > 0
 
 
+async def test_a_flush_cancelled_before_its_write_keeps_the_frames(tmp_path: Path) -> None:
+    writer = RecordingWriter(tmp_path, wall_clock_ns=lambda: WRITER_NOW_NS)
+    writer.open()
+    recorder = Recorder(URL, RecordingPlan((INSTRUMENT,)), writer)
+    frame = b'{"channel_name": "ticker.BTC-PERPETUAL.1000ms", "notification": {}}'
+    recorder.buffer.add(frame, 1)
+    with trio.CancelScope() as scope:
+        scope.cancel()  # `to_thread.run_sync` checks for it before it starts the thread
+        await recorder.flush()
+    assert scope.cancelled_caught
+    recorder.buffer.add(frame, 2)
+    await recorder.flush()
+    writer.close()
+    (path,) = recording_files(tmp_path)
+    stamps = [line.split(b" ", 1)[0] for line in gzip.decompress(path.read_bytes()).splitlines()]
+    assert stamps == [b"1", b"2"]  # the first frame was kept, in its place
+
+
 def test_the_buffer_keeps_notifications_only_and_one_line_each() -> None:
     buffer = FrameBuffer()
     buffer.add('{"id": 1, "result": []}', 5)

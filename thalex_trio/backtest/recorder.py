@@ -268,6 +268,11 @@ class FrameBuffer:
         self.pending_bytes = 0
         return lines
 
+    def put_back(self, lines: list[bytes]) -> None:
+        """Return lines `take` gave that were not written, ahead of those added since."""
+        self._lines = lines + self._lines
+        self.pending_bytes += sum(map(len, lines))
+
 
 @frozen
 class RecordingPlan:
@@ -374,9 +379,20 @@ class Recorder:
     async def _run_flusher(self) -> None:
         while True:
             await trio.sleep(FLUSH_INTERVAL_S)
-            # Compressing and writing a batch takes milliseconds to tens of ms: in a worker
-            # thread, so the websocket reader (and its heartbeat pongs) never waits for disk.
-            await trio.to_thread.run_sync(self.writer.write, self.buffer.take())
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write the buffered frames. Compressing and writing a batch takes milliseconds to tens
+        of ms: in a worker thread, so the websocket reader (and its pongs) never waits for disk.
+        """
+        lines = self.buffer.take()
+        try:
+            await trio.to_thread.run_sync(self.writer.write, lines)
+        except trio.Cancelled:
+            # Raised only before the thread began (a started write is waited for, never
+            # abandoned): the lines go back, for the final write in `run`.
+            self.buffer.put_back(lines)
+            raise
 
     async def _run_connections(self, *, task_status: trio.TaskStatus[list[str]]) -> None:
         backoff_s = RETRY_INITIAL_S
