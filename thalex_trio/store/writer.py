@@ -151,22 +151,18 @@ class StoreWriter:
             if pending.is_empty and not self.connection.journal_pending:
                 await trio.lowlevel.checkpoint()
                 return
-            await self._write(pending)
-
-    async def _write(self, pending: Pending) -> None:
-        """Write `pending` in a worker thread; its outcome goes into `stats`."""
-        job = _WriteJob(self.connection, pending)
-        self._job = job
-        try:
-            await trio.to_thread.run_sync(job.run, abandon_on_cancel=True)
-        except trio.Cancelled:
-            # Cancelled before its thread began (`to_thread` checks first): nothing will write
-            # these rows, and the next flush would forget the job, so they go back to the sink.
-            if job.take_back():
-                self._job = None
-                self.sink.put_back(pending)
-            raise
-        self._settle(job)
+            job = _WriteJob(self.connection, pending)
+            self._job = job
+            try:
+                await trio.to_thread.run_sync(job.run, abandon_on_cancel=True)
+            except trio.Cancelled:
+                # Cancelled before its thread began (`to_thread` checks first): nothing would
+                # write these rows and the next flush would forget the job, so they go back.
+                if job.take_back():
+                    self._job = None
+                    self.sink.put_back(pending)
+                raise
+            self._settle(job)
 
     def _settle(self, job: _WriteJob) -> None:
         assert job.outcome is not None  # called only once the job has finished
