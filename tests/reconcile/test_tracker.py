@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 
 import pytest
-from attrs import define, field
+from attrs import define, evolve, field
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,7 +36,7 @@ from thalex_trio.domain.order import (
     RequestKind,
 )
 from thalex_trio.domain.position import Position
-from thalex_trio.reconcile.tracker import OrderTracker
+from thalex_trio.reconcile.tracker import EARLY_FEES_KEPT, OrderTracker
 
 INSTRUMENT = Instrument(
     name="BTC-PERPETUAL",
@@ -353,6 +353,37 @@ def test_fills_from_trade_history_are_counted_once() -> None:
     assert tracker.position.size_lots == -2
     with pytest.raises(IllegalTransition):
         tracker.set_baseline(Position(INSTRUMENT.name))
+
+
+def test_fees_from_the_trade_history_count_once_whichever_comes_first() -> None:
+    tracker = OrderTracker(INSTRUMENT)
+    # An order fill carries no fee; the history's fee for it comes after.
+    tracker.on_fill(_fill("a"))
+    assert tracker.on_fee(TradeId("a"), -0.02) == -0.02
+    assert tracker.on_fee(TradeId("a"), -0.02) == 0.0  # repeated: not counted again
+    # A fee before its fill waits for it.
+    assert tracker.on_fee(TradeId("b"), 0.05) == 0.0
+    assert tracker.position.fees == -0.02
+    tracker.on_fill(_fill("b"))
+    assert tracker.position.fees == pytest.approx(0.03)
+    # A catch-up fill from the trade history already has its fee: its note changes nothing.
+    tracker.on_fill(evolve(_fill("c"), fee=0.01))
+    assert tracker.on_fee(TradeId("c"), 0.01) == 0.0
+    assert tracker.position.fees == pytest.approx(0.04)
+    assert tracker.position.size_lots == 6
+
+
+def test_fees_of_trades_not_in_our_position_are_not_counted() -> None:
+    tracker = OrderTracker(INSTRUMENT)
+    # A snapshot order's past fill predates our view (the baseline has it): so does its fee.
+    tracker.adopt(_update(7, OrderStatus.PARTIALLY_FILLED, 2, (_fill("old"),)), Side.BUY, 0)
+    assert tracker.on_fee(TradeId("old"), 0.5) == 0.0
+    # Another session's trades, whose fills never come, are forgotten past a bound.
+    for n in range(EARLY_FEES_KEPT + 10):
+        tracker.on_fee(TradeId(f"other-{n}"), 1.0)
+    tracker.on_fill(_fill("other-0"))  # long dropped: its fill counts without a fee
+    tracker.on_fill(_fill("other-20"))  # still kept
+    assert tracker.position.fees == 1.0
 
 
 def test_an_order_found_gone_is_kept_until_its_final_fill_arrives() -> None:

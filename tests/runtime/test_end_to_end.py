@@ -6,6 +6,7 @@ import os
 import signal
 from typing import TYPE_CHECKING
 
+import pytest
 import trio
 import trio.testing
 
@@ -20,8 +21,6 @@ from thalex_trio.strategy.quoter import Quoter
 from .harness import make_context, open_server, run_bot, runtime_tasks_left
 
 if TYPE_CHECKING:
-    import pytest
-
     from thalex_trio.domain.instrument import Instrument
     from thalex_trio.thalex.channels import Channel
 
@@ -59,6 +58,9 @@ async def test_quotes_both_sides_fills_and_matches_the_simulator(
         position = ctx.trading.tracker.position
         assert position.size_lots == server.position().size_lots
         assert position.fill_count == ctx.stats.fills
+        # Fees (maker rebates here) come from the trade history, not the order fills.
+        assert position.fees < 0
+        assert position.fees == pytest.approx(server.position().fees, rel=1e-9)
         assert ctx.stats.book_refreshes == 0  # our book and the ticker always agreed
         assert server.open_orders() == []
         assert runtime_tasks_left() == []

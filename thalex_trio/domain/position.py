@@ -83,6 +83,10 @@ class Position:
             fill_count=self.fill_count + 1,
         )
 
+    def apply_fee(self, amount: float) -> Position:
+        """The position after a fee learnt apart from its fill (a cost; negative: a rebate)."""
+        return evolve(self, fees=self.fees + amount)
+
     def apply_funding(self, amount: float) -> Position:
         """The position after a funding payment (positive = received), in the quote currency."""
         return evolve(self, funding=self.funding + amount)

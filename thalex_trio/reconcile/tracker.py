@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, assert_never
 
+from attrs import evolve
+
 from thalex_trio.domain.actions import Amend, Cancel, Insert
 from thalex_trio.domain.enums import Side
 from thalex_trio.domain.ids import ClientOrderId, TradeId
@@ -30,6 +32,9 @@ _BUY = Side.BUY
 _OPEN = OrderState.OPEN
 _TERMINAL = OrderState.TERMINAL
 
+EARLY_FEES_KEPT = 1_000
+"""Most fees kept while their fills have not arrived (the oldest is dropped first)."""
+
 FIRST_CLIENT_ORDER_ID = ClientOrderId(1)
 """Where client order ids start unless the caller continues a previous run's sequence."""
 
@@ -38,7 +43,16 @@ class OrderTracker:
     """Our orders and position on one instrument, fed by the actions we send and the venue's
     reports."""
 
-    __slots__ = ("_first_id", "_next_id", "_orders", "_position", "_seen_trades", "instrument")
+    __slots__ = (
+        "_early_fees",
+        "_fees",
+        "_first_id",
+        "_next_id",
+        "_orders",
+        "_position",
+        "_seen_trades",
+        "instrument",
+    )
 
     def __init__(
         self, instrument: Instrument, first_client_order_id: ClientOrderId = FIRST_CLIENT_ORDER_ID
@@ -49,6 +63,8 @@ class OrderTracker:
         self._orders: dict[ClientOrderId, Order] = {}
         self._position = Position(instrument.name)
         self._seen_trades: set[TradeId] = set()
+        self._fees: dict[TradeId, float] = {}  # the fee counted for each fill in the position
+        self._early_fees: dict[TradeId, float] = {}  # fees learnt before their fill
 
     # -- views -------------------------------------------------------------------------------
 
@@ -300,13 +316,39 @@ class OrderTracker:
         if client_order_id >= self._next_id:
             self._next_id = ClientOrderId(client_order_id + 1)
 
+    def on_fee(self, trade_id: TradeId, fee: float) -> float:
+        """The fee of one of our trades, as the account's trade history states it (order
+        notifications carry none); returns the change to the position's fees.
+
+        A fill counted with another fee is corrected by the difference, so a fee is never
+        counted twice; a fee that comes before its fill waits for it (at most
+        `EARLY_FEES_KEPT`, since the history also lists other sessions' trades).
+        """
+        counted = self._fees.get(trade_id)
+        if counted is None:
+            if trade_id not in self._seen_trades:  # seen but not counted: an adopted order's
+                self._early_fees[trade_id] = fee
+                if len(self._early_fees) > EARLY_FEES_KEPT:
+                    del self._early_fees[next(iter(self._early_fees))]
+            return 0.0
+        change = fee - counted
+        if change:
+            self._fees[trade_id] = fee
+            self._position = self._position.apply_fee(change)
+        return change
+
     def _take_fills(self, fills: tuple[Fill, ...]) -> tuple[Fill, ...]:
-        """The fills not counted yet, now counted in the position."""
+        """The fills not counted yet, now counted in the position (with a fee that came first,
+        when the fill carries none)."""
         new: list[Fill] = []
         for fill in fills:
             if fill.trade_id in self._seen_trades:
                 continue
             self._seen_trades.add(fill.trade_id)
+            early = self._early_fees.pop(fill.trade_id, None)
+            if early is not None and not fill.fee:
+                fill = evolve(fill, fee=early)
+            self._fees[fill.trade_id] = fill.fee
             self._position = self._position.apply_fill(fill)
             new.append(fill)
         return tuple(new)

@@ -31,7 +31,7 @@ from thalex_trio.runtime.book_check import (
     BookCheck,
 )
 from thalex_trio.runtime.market_state import LocalBook
-from thalex_trio.runtime.venue import OrderNote, PositionNote
+from thalex_trio.runtime.venue import FeeNote, OrderNote, PositionNote
 from thalex_trio.thalex.to_domain import book_from_wire, index_from_wire, ticker_from_wire
 from thalex_trio.thalex.wire_market import ThalexBookPayload, ThalexIndex, ThalexTicker
 
@@ -243,7 +243,8 @@ async def run_order_feed(
     trading: Trading,
     events: trio.MemoryReceiveChannel[VenueEvent],
 ) -> None:
-    """Apply the venue's order updates to the tracker and record fills; keep its position."""
+    """Apply the venue's order updates to the tracker and record fills; keep its position and
+    the fees the trade history states."""
     async with events:
         async for event in events:
             match event:
@@ -264,6 +265,8 @@ async def run_order_feed(
                 case PositionNote(size_lots=size_lots):
                     trading.portfolio_lots = size_lots
                     trading.portfolio_updates += 1
+                case FeeNote(trade_id=trade_id, fee=fee):
+                    trading.tracker.on_fee(trade_id, fee)
                 case _:
                     assert_never(event)
 

@@ -230,13 +230,16 @@ async def _trade(
                 ticker_channel(name),
                 price_index_channel(spec.underlying),
             ]
+            needed = []
             if spec.credentials is not None:
-                channels += [
+                needed = [
                     private_channel(ChannelKind.SESSION_ORDERS),
                     private_channel(ChannelKind.ACCOUNT_PORTFOLIO),
                 ]
+                # Fees: order notifications carry none. Quoting goes on without them.
+                channels += [*needed, private_channel(ChannelKind.ACCOUNT_TRADE_HISTORY)]
             subscribed = await session.subscribe(channels)
-            refused = [c.name for c in channels if c.is_private and c.name not in subscribed]
+            refused = [c.name for c in needed if c.name not in subscribed]
             if refused:
                 # Without our order and position channels we would trade blind to our fills.
                 raise SubscriptionRefused(

@@ -16,13 +16,14 @@ from attrs import frozen
 
 from thalex_trio.domain.actions import Amend, Cancel, Insert
 from thalex_trio.domain.enums import Side
+from thalex_trio.domain.ids import TradeId
 from thalex_trio.domain.order import OrderUpdate, RequestKind
 from thalex_trio.thalex.errors import SessionClosed, ThalexError, ThalexRpcError, Throttled
 from thalex_trio.thalex.from_domain import amend_request, cancel_request, insert_request
 from thalex_trio.thalex.to_domain import fill_from_trade, order_update_from_wire, position_lots
 from thalex_trio.thalex.wire_account import ThalexPortfolioPayload
 from thalex_trio.thalex.wire_enums import Sort
-from thalex_trio.thalex.wire_orders import ThalexOrdersPayload
+from thalex_trio.thalex.wire_orders import ThalexOrdersPayload, ThalexTradesPayload
 from thalex_trio.thalex.wire_requests import (
     ThalexAmendRequest,
     ThalexCancelAllRequest,
@@ -86,7 +87,16 @@ class PositionNote:
     size_lots: int
 
 
-VenueEvent = OrderNote | PositionNote
+@frozen
+class FeeNote:
+    """The fee of one trade in our instrument (`account.trade_history`; order notifications
+    carry none). The account's other sessions' trades come too: the tracker keeps ours."""
+
+    trade_id: TradeId
+    fee: float
+
+
+VenueEvent = OrderNote | PositionNote | FeeNote
 """What a venue reports outside RPC results; handle with `match`."""
 
 
@@ -167,7 +177,8 @@ class LiveVenue:
         *,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Forward `session.orders` and `account.portfolio` of our instrument.
+        """Forward `session.orders`, `account.portfolio` and `account.trade_history` (fees) of
+        our instrument.
 
         A notification taken off the session's stream is forwarded whole without a checkpoint
         (unless the order feed is 1024 events behind), so a cancellation never loses it
@@ -197,6 +208,14 @@ class LiveVenue:
             for entry in payload.items:
                 if entry.instrument_name == name:
                     out.append(PositionNote(position_lots(entry, self.instrument)))
+        elif isinstance(payload, ThalexTradesPayload):
+            out.extend(
+                FeeNote(TradeId(trade.trade_id), trade.fee)
+                for trade in payload.items
+                if trade.instrument_name == name
+                and trade.trade_id is not None
+                and trade.fee is not None
+            )
         return out
 
     def reserve_nowait(self, action: Insert | Amend | Cancel) -> float:
