@@ -7,6 +7,7 @@ from fractions import Fraction
 from thalex_trio.domain.enums import ChangeReason, Liquidity, OrderStatus, Side
 from thalex_trio.domain.events import (
     CalibrationResult,
+    FeeEvent,
     FillEvent,
     IndexPrint,
     InstrumentInfo,
@@ -91,6 +92,7 @@ def every_event(run_id: RunId) -> list[StoreEvent]:
             exchange_ns=T0_NS + 8,
         ),
         FillEvent(run_id, T0_NS + 9, fill, fair_ticks=1001.5, level=0),
+        FeeEvent(run_id, T0_NS + 9, INSTRUMENT, fill.trade_id, -0.0025),
         RpcErrorEvent(run_id, T0_NS + 10, "private/insert", 5, "throttled", 42),
         PositionSnapshot.from_position(
             run_id, T0_NS + 11, position, PnL(0.0, 0.5, -0.01, 0.0), 500.5

@@ -62,7 +62,7 @@ def test_time_series_tables_have_brin_time_indexes_and_no_btree_ones(db_dsn: str
     assert sum(1 for _, method in indexes.values() if method == "btree") >= 10
 
 
-def test_a_version_1_database_gets_only_version_2_and_keeps_its_rows(
+def test_a_version_1_database_gets_only_the_later_versions_and_keeps_its_rows(
     empty_db_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with psycopg.connect(empty_db_dsn) as conn:
@@ -74,13 +74,14 @@ def test_a_version_1_database_gets_only_version_2_and_keeps_its_rows(
         )
         conn.commit()
         monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS)
-        assert apply_migrations(conn) == [2]
+        assert apply_migrations(conn) == [2, 3]
         assert apply_migrations(conn) == []
         versions = conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
-        assert versions == [(1,), (2,)]
+        assert versions == [(1,), (2,), (3,)]
         row = conn.execute("SELECT run_id, local_ns FROM risk_events WHERE run_id = 'old-run'")
         assert row.fetchall() == [("old-run", 5)]
         assert _indexes(conn)["risk_events_run_time_brin"] == ("risk_events", "brin")
+        assert _indexes(conn)["fill_fees_run_time_brin"] == ("fill_fees", "brin")
 
 
 def test_the_report_query_shape_uses_the_brin_index(db_dsn: str) -> None:
@@ -202,7 +203,7 @@ def test_a_fresh_timescale_database_gets_compressed_hypertables() -> None:
 
 def test_compressed_hypertables_are_left_as_they_are_when_a_migration_lands() -> None:
     conn = RecordingConnection(applied=(1,), hypertables=tuple((t, True) for t in HYPERTABLES))
-    assert _apply(conn) == [2]
+    assert _apply(conn) == [2, 3]
     texts = conn.texts()
     assert not [t for t in texts if "create_hypertable" in t or t.startswith("ALTER TABLE")]
     # The rest is idempotent by itself, so it is simply issued again.

@@ -13,6 +13,7 @@ from tests.store.events_factory import INSTRUMENT, T0_NS
 from thalex_trio.commands import report as report_command
 from thalex_trio.domain.enums import Liquidity, Side
 from thalex_trio.domain.events import (
+    FeeEvent,
     FillEvent,
     InstrumentInfo,
     QuoteDecision,
@@ -61,6 +62,8 @@ def _run_events() -> list[StoreEvent]:
         _fill(1, Side.BUY, 999, 2, 0.01, 1000.0),  # capture +2 tick-lots
         _book(2, 1003, 1005),  # mid 1004
         _fill(3, Side.SELL, 1005, 1, 0.02, None),  # fair = mid 1004: capture +1
+        # The first fill's fee as the trade history later states it: 0.01 - 0.015 = -0.005.
+        FeeEvent(RUN, T0_NS + 4 * S, INSTRUMENT, TradeId("T1"), -0.015),
         _book(70, 1003, 1005),
         RunStopped(RUN, T0_NS + 100 * S, "signal", 0),
     ]
@@ -86,8 +89,8 @@ async def test_report_matches_the_events_written(db_dsn: str, tmp_path: Path) ->
     assert inst.spread_capture == pytest.approx(3 * unit)
     # cash -2*999 + 1005 = -993; + 1 lot at the last mid 1004 = 11 tick-lots; 11 - 3 = 8.
     assert inst.inventory_pnl == pytest.approx(8 * unit)
-    assert inst.fees == pytest.approx(0.03)
-    assert inst.total_pnl == pytest.approx(11 * unit - 0.03)
+    assert inst.fees == pytest.approx(0.015)
+    assert inst.total_pnl == pytest.approx(11 * unit - 0.015)
     assert inst.final_position_lots == 1
     assert inst.max_abs_position_lots == 2
     # |q| = 0 for 1 s, 2 for 2 s, 1 for 97 s; at the limit (2 lots) 2 s of 100.

@@ -15,7 +15,7 @@ from attrs import frozen
 
 from thalex_trio.domain.enums import ChangeReason, DeleteReason, OrderStatus, Side
 from thalex_trio.domain.fill import Fill
-from thalex_trio.domain.ids import ClientOrderId, ExchangeOrderId
+from thalex_trio.domain.ids import ClientOrderId, ExchangeOrderId, TradeId
 from thalex_trio.domain.market import IndexPrice, Ticker, TopOfBook, Trade
 from thalex_trio.domain.order import Order, OrderState
 from thalex_trio.domain.quote import QuoteLadder
@@ -208,6 +208,19 @@ class FillEvent:
 
 
 @frozen
+class FeeEvent:
+    """A fill's fee learnt after the fill was recorded (live: from the account's trade
+    history, since order notifications carry none); `fee_change` adds to its recorded fee."""
+
+    KIND: ClassVar[EventClass] = EventClass.EXECUTION
+    run_id: RunId
+    local_ns: int
+    instrument_name: str
+    trade_id: TradeId
+    fee_change: float
+
+
+@frozen
 class RpcErrorEvent:
     """An error result of one of our JSON-RPC requests (a reject, a throttle, ...)."""
 
@@ -305,6 +318,7 @@ StoreEvent = (
     | QuoteDecision
     | OrderEvent
     | FillEvent
+    | FeeEvent
     | RpcErrorEvent
     | PositionSnapshot
     | RiskEvent

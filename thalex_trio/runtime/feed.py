@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, assert_never
 import trio
 
 from thalex_trio.domain.events import (
+    FeeEvent,
     FillEvent,
     IndexPrint,
     OrderEvent,
@@ -266,7 +267,10 @@ async def run_order_feed(
                     trading.portfolio_lots = size_lots
                     trading.portfolio_updates += 1
                 case FeeNote(trade_id=trade_id, fee=fee):
-                    trading.tracker.on_fee(trade_id, fee)
+                    change = trading.tracker.on_fee(trade_id, fee)
+                    if change:
+                        name = trading.instrument.name
+                        ctx.emit(FeeEvent(ctx.run_id, ctx.now_ns(), name, trade_id, change))
                 case _:
                     assert_never(event)
 

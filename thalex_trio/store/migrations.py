@@ -269,9 +269,25 @@ CREATE INDEX risk_events_run_time_brin ON risk_events
     USING brin (run_id, local_ns) WITH (autosummarize = on);
 """
 
+_V3 = """
+CREATE TABLE fill_fees (
+    sink_id bigint NOT NULL,
+    seq bigint NOT NULL,
+    run_id text NOT NULL,
+    local_ns bigint NOT NULL,
+    instrument text NOT NULL,
+    trade_id text NOT NULL,
+    fee_change double precision NOT NULL,
+    UNIQUE (sink_id, seq)
+);
+CREATE INDEX fill_fees_run_time_brin ON fill_fees
+    USING brin (run_id, local_ns) WITH (autosummarize = on);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _V1),
     Migration(2, "BRIN instead of btree time indexes", _V2),
+    Migration(3, "fees learnt after their fills", _V3),
 )
 """Every migration, in order. Append only: never edit one that has shipped."""
 

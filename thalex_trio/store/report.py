@@ -82,6 +82,8 @@ class InstrumentData:
     funding: float
     orders_inserted: int
     inserted_lots: int
+    late_fees: float = 0.0
+    """Fees learnt after their fills were recorded (`fill_fees`), in the quote currency."""
 
 
 @frozen
@@ -265,6 +267,12 @@ def _load_instrument(conn: psycopg.Connection[TupleRow], run_id: str, name: str)
         params,
     ).fetchone()
     assert inserts is not None  # an aggregate returns one row
+    late_fees = conn.execute(
+        "SELECT coalesce(sum(fee_change), 0) FROM fill_fees WHERE run_id = %(r)s"
+        " AND instrument = %(i)s",
+        params,
+    ).fetchone()
+    assert late_fees is not None
     return InstrumentData(
         name=name,
         quote_per_tick_lot=None if grid is None else float(grid[0]) * float(grid[1]),
@@ -277,6 +285,7 @@ def _load_instrument(conn: psycopg.Connection[TupleRow], run_id: str, name: str)
         funding=0.0 if funding_row is None else float(funding_row[0]),
         orders_inserted=int(inserts[0]),
         inserted_lots=int(inserts[1]),
+        late_fees=float(late_fees[0]),
     )
 
 
@@ -347,7 +356,7 @@ def summarise_instrument(
         path_q.append(float(position))
     final_mid = float(data.mid_ticks[-1]) if len(data.mid_ticks) else None
     trading_tl = cash_tl + position * (final_mid if final_mid is not None else 0.0)
-    fees = sum(f.fee for f in data.fills)
+    fees = sum(f.fee for f in data.fills) + data.late_fees
     total_s, durations = _time_weighted(path_ns, path_q, end_ns)
     abs_q = [abs(q) for q in path_q]
     limit_fraction = None

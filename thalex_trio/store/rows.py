@@ -31,6 +31,7 @@ from attrs import field, frozen
 from thalex_trio.domain.events import (
     CalibrationResult,
     EventClass,
+    FeeEvent,
     FillEvent,
     IndexPrint,
     InstrumentInfo,
@@ -403,6 +404,16 @@ TABLE_LIST: tuple[Table, ...] = (
             _number("level", "event.level", optional=True),
         ),
         prelude=("fill = event.fill",),
+    ),
+    Table(
+        "fill_fees",
+        FeeEvent,
+        (
+            *_EXECUTION_HEAD,
+            _label_column("instrument", "event.instrument_name"),
+            _text("trade_id", "event.trade_id"),
+            _number("fee_change", "event.fee_change"),
+        ),
     ),
     Table(
         "rpc_errors",
