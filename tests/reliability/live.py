@@ -18,7 +18,13 @@ import attrs
 import psycopg
 import trio
 
-from thalex_trio.sim.server.config import SIM_OPTION_CHAIN, SimServerConfig, Synthetic
+from thalex_trio.sim.engine.params import EngineParams, Fees
+from thalex_trio.sim.server.config import (
+    SIM_COLLAR_FRACTION,
+    SIM_OPTION_CHAIN,
+    SimServerConfig,
+    Synthetic,
+)
 from thalex_trio.sim.server.server import open_sim_server
 from thalex_trio.store.lifecycle import open_store
 from thalex_trio.store.writer import WriterConfig
@@ -38,10 +44,20 @@ INSTRUMENT = "BTC-PERPETUAL"
 
 
 @asynccontextmanager
-async def open_market_server(market: SyntheticParams = BUSY_MARKET) -> AsyncIterator[SimServer]:
-    """The simulator in memory with the test key, on a synthetic market of our choosing."""
+async def open_market_server(
+    market: SyntheticParams = BUSY_MARKET, fees: Fees | None = None
+) -> AsyncIterator[SimServer]:
+    """The simulator in memory with the test key, on a synthetic market of our choosing (and
+    fee rates, when given)."""
+    engine = None
+    if fees is not None:
+        engine = EngineParams(seed=market.seed, collar_fraction=SIM_COLLAR_FRACTION, fees=fees)
     config = SimServerConfig(
-        listen=False, wall_clock=wall_clock, market=Synthetic(market), seed=market.seed
+        listen=False,
+        wall_clock=wall_clock,
+        market=Synthetic(market),
+        seed=market.seed,
+        engine=engine,
     )
     async with open_sim_server(config, public_keys={KEY_ID: rsa_key().public_key()}) as server:
         yield server

@@ -25,6 +25,7 @@ from thalex_trio.domain.enums import Side
 from thalex_trio.reconcile.params import ReconcileLimits
 from thalex_trio.risk.evaluator import BreachKind, TradingState
 from thalex_trio.risk.limits import RiskLimits
+from thalex_trio.sim.engine.params import Fees
 from thalex_trio.sim.market.params import SyntheticParams
 from thalex_trio.sim.server.faults import Chance, FaultPlan, Latency, RejectInsert
 from thalex_trio.strategy.params import StrategyParams
@@ -51,6 +52,8 @@ PLAN_BUDGET = ReconcileLimits(max_exposure_lots=100, max_order_lots=50)
 JUMPY_MARKET = attrs.evolve(BUSY_MARKET, jump_rate_per_s=1.0, jump_sigma_ticks=40.0)
 """A market that jumps 40 ticks about once a second: a position loses within seconds."""
 
+NO_FEES = Fees(maker_rate=0.0, taker_rate=0.0)
+
 
 @frozen
 class Case:
@@ -65,6 +68,8 @@ class Case:
     plan_budget: ReconcileLimits | None = None
     size_lots: int = 1
     market: SyntheticParams = BUSY_MARKET
+    fees: Fees | None = None
+    """The simulator's fee rates, when not its default (a maker rebate)."""
 
     @property
     def state(self) -> TradingState:
@@ -90,7 +95,8 @@ CASES = [
     Case(BreachKind.ORDER_SIZE, RiskLimits(max_order_lots=3), plan_budget=PLAN_BUDGET, size_lots=5),
     # Money, in the quote currency: one lot is 0.001 BTC, so a tick moves it by 0.001.
     Case(BreachKind.DRAWDOWN, RiskLimits(max_drawdown=0.02)),
-    Case(BreachKind.STOP_LOSS, RiskLimits(stop_loss=0.02), market=JUMPY_MARKET),
+    # The loss must come from prices: no maker rebate to offset it while the market jumps.
+    Case(BreachKind.STOP_LOSS, RiskLimits(stop_loss=0.02), market=JUMPY_MARKET, fees=NO_FEES),
     Case(BreachKind.TAKE_PROFIT, RiskLimits(take_profit=0.02)),
     # Health, driven by the simulator.
     Case(
@@ -183,7 +189,7 @@ async def test_crossing_a_limit_stops_the_run_cleanly(
     ctx = context_for(case)
     async with (
         open_test_store(db_dsn, tmp_path) as writer,
-        open_market_server(case.market) as server,
+        open_market_server(case.market, case.fees) as server,
     ):
         ctx.sink = writer.sink
         async with trio.open_nursery() as nursery:
@@ -249,7 +255,7 @@ async def test_while_reducing_only_orders_that_reduce_rest_at_the_simulator(
     ctx = context_for(case)
     reducing_seen = False
     violations: list[str] = []
-    async with open_market_server(case.market) as server:
+    async with open_market_server(case.market, case.fees) as server:
 
         async def watch() -> None:
             nonlocal reducing_seen
