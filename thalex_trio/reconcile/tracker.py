@@ -326,7 +326,9 @@ class OrderTracker:
         """
         counted = self._fees.get(trade_id)
         if counted is None:
-            if trade_id not in self._seen_trades:  # seen but not counted: an adopted order's
+            # Not in the position: a fill still to come (its fee waits for it), or the past
+            # fill of an adopted order, which predates our view (its fee is ignored with it).
+            if trade_id not in self._seen_trades:
                 self._early_fees[trade_id] = fee
                 if len(self._early_fees) > EARLY_FEES_KEPT:
                     del self._early_fees[next(iter(self._early_fees))]
